@@ -1,0 +1,2 @@
+// Compiles Beast's implementation once (BOOST_BEAST_SEPARATE_COMPILATION).
+#include <boost/beast/src.hpp>

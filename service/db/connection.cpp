@@ -1,0 +1,293 @@
+#include "db/connection.hpp"
+
+#include "util/log.hpp"
+#include "util/scope_exit.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace bankd::db {
+namespace net = boost::asio;
+using net::posix::descriptor_base;
+
+namespace {
+
+constexpr errc no_error{};
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+// May block: libpq resolves host names inside PQconnectStartParams.
+PGconn* start_connect(const connect_params& params) {
+  std::vector<const char*> keys{"application_name", "dbname"};
+  std::vector<const char*> values{params.application_name.c_str(), params.conninfo.c_str()};
+  if (!params.options.empty()) {
+    keys.push_back("options");
+    values.push_back(params.options.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  // expand_dbname = 1: "dbname" may hold a whole connection string or URL; the
+  // keywords after it override what the string says.
+  return PQconnectStartParams(keys.data(), values.data(), 1);
+}
+
+void log_notice(void*, const PGresult* res) {
+  const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY);
+  const char* message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+  log::warn("db.notice")
+      .kv("severity", severity ? severity : "")
+      .kv("message", message ? message : "");
+}
+
+std::string trimmed(const char* text) {
+  std::string s = text ? text : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+connection::connection(net::any_io_executor ex, PGconn* conn)
+    : conn_(conn), socket_(ex), deadline_timer_(ex) {}
+
+connection::~connection() {
+  deadline_timer_.cancel();
+  if (socket_.is_open()) socket_.release();  // libpq owns the descriptor
+  PQfinish(conn_);
+}
+
+net::awaitable<result<std::unique_ptr<connection>>> connection::connect(
+    const connect_params& params, net::any_io_executor offload, clock::time_point deadline) {
+  auto ex = co_await net::this_coro::executor;
+  PGconn* raw = nullptr;
+  if (offload) {
+    raw = co_await net::co_spawn(
+        offload, [&params]() -> net::awaitable<PGconn*> { co_return start_connect(params); },
+        net::use_awaitable);
+  } else {
+    raw = start_connect(params);
+  }
+  if (raw == nullptr) co_return error::client(errc::unavailable, "cannot allocate a connection");
+  std::unique_ptr<connection> conn(new connection(ex, raw));
+
+  if (PQstatus(raw) == CONNECTION_BAD)
+    co_return error::client(errc::unavailable, trimmed(PQerrorMessage(raw)));
+  if (PQsetnonblocking(raw, 1) != 0)
+    co_return error::client(errc::unavailable, trimmed(PQerrorMessage(raw)));
+
+  conn->arm_deadline(deadline);
+  util::scope_exit guard{[c = conn.get()] { c->disarm_deadline(); }};
+  auto polled = co_await conn->poll_connect();
+  if (!polled) co_return polled.error();
+
+  if (PQenterPipelineMode(raw) != 1)
+    co_return error::client(errc::unavailable, trimmed(PQerrorMessage(raw)));
+  PQsetNoticeReceiver(raw, &log_notice, nullptr);
+  co_return conn;
+}
+
+net::awaitable<result<void>> connection::poll_connect() {
+  // libpq's contract: start as if PQconnectPoll had asked to wait for writing,
+  // and re-read PQsocket after every poll because the socket can change (for
+  // example when libpq falls back to the next host or retries without SSL).
+  PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+  for (;;) {
+    if (status == PGRES_POLLING_FAILED)
+      co_return error::client(errc::unavailable, trimmed(PQerrorMessage(conn_)));
+    if (!attach_socket()) co_return error::client(errc::unavailable, "no usable socket");
+    if (status == PGRES_POLLING_OK) co_return result<void>{};
+    const errc waited = co_await wait(status == PGRES_POLLING_READING);
+    if (waited != no_error) co_return error::client(waited, "while connecting");
+    status = PQconnectPoll(conn_);
+  }
+}
+
+bool connection::attach_socket() {
+  if (socket_.is_open()) socket_.release();
+  const int fd = PQsocket(conn_);
+  if (fd < 0) return false;
+  boost::system::error_code ec;
+  socket_.assign(fd, ec);
+  return !ec;
+}
+
+void connection::arm_deadline(clock::time_point deadline) {
+  deadline_expired_ = false;
+  const auto generation = ++deadline_generation_;
+  deadline_timer_.expires_at(deadline);
+  // The handler may already be queued when this connection is destroyed or when
+  // a later operation has started: the weak token and the generation tell.
+  deadline_timer_.async_wait(
+      [this, generation, alive = std::weak_ptr<int>(alive_)](const boost::system::error_code& ec) {
+        if (ec || alive.expired() || generation != deadline_generation_) return;
+        deadline_expired_ = true;
+        boost::system::error_code ignored;
+        socket_.cancel(ignored);
+      });
+}
+
+void connection::disarm_deadline() {
+  ++deadline_generation_;
+  deadline_timer_.cancel();
+}
+
+net::awaitable<errc> connection::wait(bool for_read) {
+  if (deadline_expired_) co_return errc::timeout;
+  auto [ec] = co_await socket_.async_wait(
+      for_read ? descriptor_base::wait_read : descriptor_base::wait_write, use_tuple);
+  if (!ec) co_return no_error;
+  if (deadline_expired_) co_return errc::timeout;
+  if (ec == net::error::operation_aborted) co_return errc::cancelled;
+  co_return errc::connection_lost;
+}
+
+net::awaitable<errc> connection::flush() {
+  for (;;) {
+    const int pending = PQflush(conn_);
+    if (pending == 0) co_return no_error;
+    if (pending < 0) co_return errc::connection_lost;
+    // Batches are small, so waiting for writability alone is enough; reading
+    // what has arrived meanwhile keeps the server from stalling on its output.
+    const errc waited = co_await wait(false);
+    if (waited != no_error) co_return waited;
+    if (PQconsumeInput(conn_) == 0) co_return errc::connection_lost;
+  }
+}
+
+net::awaitable<result<pg_result>> connection::next_result() {
+  while (PQisBusy(conn_) == 1) {
+    const errc waited = co_await wait(true);
+    if (waited != no_error) co_return fail(waited, "waiting for results");
+    if (PQconsumeInput(conn_) == 0) co_return fail(errc::connection_lost, "reading results");
+  }
+  co_return pg_result(PQgetResult(conn_));
+}
+
+bool connection::send_plan(const std::vector<slot>& plan, const batch& b, const tx_frame& frame) {
+  for (const slot& s : plan) {
+    int sent = 0;
+    switch (s.kind) {
+      case slot_kind::begin:
+        sent = PQsendQueryParams(conn_, begin_sql(*frame.begin), 0, nullptr, nullptr, nullptr,
+                                 nullptr, 0);
+        break;
+      case slot_kind::prepare:
+        sent = PQsendPrepare(conn_, s.stmt->name, s.stmt->sql, 0, nullptr);
+        break;
+      case slot_kind::statement: {
+        const auto& values = b.entries()[s.index].values;
+        values.pointers(param_pointers_);
+        sent = PQsendQueryPrepared(conn_, s.stmt->name, values.size(), param_pointers_.data(),
+                                   nullptr, nullptr, 0);
+        break;
+      }
+      case slot_kind::commit:
+        sent = PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0);
+        break;
+      case slot_kind::rollback:
+        sent = PQsendQueryParams(conn_, "ROLLBACK", 0, nullptr, nullptr, nullptr, nullptr, 0);
+        break;
+    }
+    if (sent != 1) return false;
+  }
+  return PQpipelineSync(conn_) == 1;
+}
+
+net::awaitable<result<void>> connection::read_plan(const std::vector<slot>& plan,
+                                                   pipeline_outcome& outcome) {
+  for (const slot& s : plan) {
+    auto first = co_await next_result();
+    if (!first) co_return first.error();
+    if (!*first) co_return fail(errc::protocol_error, "missing result in pipeline");
+    const bool bad = PQstatus(conn_) == CONNECTION_BAD;
+    outcome.accept(s, std::move(*first), bad);
+    if (bad) co_return fail(errc::connection_lost, "connection broke mid-pipeline");
+    // Each query's results end with a null result.
+    for (;;) {
+      auto rest = co_await next_result();
+      if (!rest) co_return rest.error();
+      if (!*rest) break;
+    }
+  }
+  auto sync = co_await next_result();
+  if (!sync) co_return sync.error();
+  if (sync->status() != PGRES_PIPELINE_SYNC)
+    co_return fail(errc::protocol_error, "pipeline did not end with a sync");
+  co_return result<void>{};
+}
+
+net::awaitable<result<batch_result>> connection::execute(const batch& b, tx_frame frame,
+                                                         clock::time_point deadline) {
+  if (poisoned_ || busy_ || PQstatus(conn_) != CONNECTION_OK)
+    co_return error::client(errc::connection_lost, "connection is not usable");
+  busy_ = true;
+  arm_deadline(deadline);
+  util::scope_exit guard{[this] { disarm_deadline(); }};
+
+  const auto plan = plan_pipeline(b, frame, prepared_);
+  if (!send_plan(plan, b, frame)) co_return fail(errc::connection_lost, "sending pipeline");
+  if (const errc flushed = co_await flush(); flushed != no_error)
+    co_return fail(flushed, "sending pipeline");
+
+  pipeline_outcome outcome(b.size());
+  if (auto read = co_await read_plan(plan, outcome); !read) co_return read.error();
+  prepared_.insert(prepared_.end(), outcome.newly_prepared().begin(),
+                   outcome.newly_prepared().end());
+
+  if (outcome.failed() && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+    // A failed statement inside BEGIN leaves the transaction aborted: end it
+    // now so the connection goes back to its pool idle and clean.
+    if (auto rolled_back = co_await run_rollback(); !rolled_back) co_return rolled_back.error();
+  }
+  busy_ = false;
+  last_used_ = clock::now();
+  if (outcome.failed()) co_return outcome.first_error();
+  co_return outcome.take();
+}
+
+net::awaitable<result<void>> connection::rollback(clock::time_point deadline) {
+  if (poisoned_ || busy_ || PQstatus(conn_) != CONNECTION_OK)
+    co_return error::client(errc::connection_lost, "connection is not usable");
+  busy_ = true;
+  arm_deadline(deadline);
+  util::scope_exit guard{[this] { disarm_deadline(); }};
+  auto rolled_back = co_await run_rollback();
+  if (rolled_back) busy_ = false;
+  co_return rolled_back;
+}
+
+net::awaitable<result<void>> connection::run_rollback() {
+  static const batch empty;
+  const std::vector<slot> plan{{slot_kind::rollback}};
+  if (!send_plan(plan, empty, {})) co_return fail(errc::connection_lost, "sending ROLLBACK");
+  if (const errc flushed = co_await flush(); flushed != no_error)
+    co_return fail(flushed, "sending ROLLBACK");
+  pipeline_outcome outcome(0);
+  if (auto read = co_await read_plan(plan, outcome); !read) co_return read.error();
+  if (outcome.failed() || PQtransactionStatus(conn_) != PQTRANS_IDLE)
+    co_return fail(errc::protocol_error, "ROLLBACK did not leave the connection idle");
+  co_return result<void>{};
+}
+
+bool connection::is_usable() const noexcept {
+  return !poisoned_ && !busy_ && PQstatus(conn_) == CONNECTION_OK &&
+         PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
+bool connection::in_transaction() const noexcept {
+  const auto status = PQtransactionStatus(conn_);
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+}
+
+int connection::backend_pid() const noexcept { return PQbackendPID(conn_); }
+
+error connection::fail(errc e, std::string_view what) {
+  poisoned_ = true;
+  std::string message(what);
+  if (const std::string libpq = trimmed(PQerrorMessage(conn_)); !libpq.empty())
+    message += ": " + libpq;
+  return error::client(e, std::move(message));
+}
+
+}  // namespace bankd::db

@@ -1,0 +1,97 @@
+#pragma once
+// One non-blocking libpq connection driven by Asio.
+//
+// Thread model: a connection belongs to the io_context thread it was created on;
+// every member is called from that thread only. It owns the PGconn and watches
+// its socket with a stream_descriptor that is released (never closed by Asio)
+// before PQfinish, because libpq owns the file descriptor.
+//
+// After connect the connection is in non-blocking pipeline mode, and every call
+// to execute() is one pipeline: queries queued, one sync, one flush, results
+// matched in order. Each execute() has a deadline. A timeout, a cancellation or
+// a lost socket leaves the protocol state unknown: the connection then reports
+// !is_usable() and must be discarded, never reused.
+
+#include "db/error.hpp"
+#include "db/pipeline.hpp"
+#include "db/statement.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bankd::db {
+
+using clock = std::chrono::steady_clock;
+
+struct connect_params {
+  std::string conninfo;                  // libpq keyword/value string or postgresql:// URL
+  std::string application_name = "bankd";
+  std::string options;                   // server options, e.g. "-c statement_timeout=10s"
+};
+
+class connection {
+public:
+  // Opens a connection. `offload`, when set, runs the part of libpq that may
+  // block (PQconnectStart resolves host names) off the calling thread.
+  static boost::asio::awaitable<result<std::unique_ptr<connection>>> connect(
+      const connect_params& params, boost::asio::any_io_executor offload,
+      clock::time_point deadline);
+
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  ~connection();
+
+  // Runs a batch as one pipeline. On error the first failure is returned and the
+  // connection is rolled back to idle (an extra round trip) when a transaction
+  // was left open by the failure.
+  boost::asio::awaitable<result<batch_result>> execute(const batch& b, tx_frame frame,
+                                                       clock::time_point deadline);
+
+  // Ends an explicit transaction that a caller decided not to commit.
+  boost::asio::awaitable<result<void>> rollback(clock::time_point deadline);
+
+  // Usable means: socket healthy, no operation half-done, no transaction open.
+  bool is_usable() const noexcept;
+  bool in_transaction() const noexcept;
+  int backend_pid() const noexcept;
+  clock::time_point last_used() const noexcept { return last_used_; }
+
+private:
+  connection(boost::asio::any_io_executor ex, PGconn* conn);
+
+  boost::asio::awaitable<result<void>> poll_connect();
+  bool attach_socket();
+  void arm_deadline(clock::time_point deadline);
+  void disarm_deadline();
+  boost::asio::awaitable<errc> wait(bool for_read);
+  boost::asio::awaitable<errc> flush();
+  boost::asio::awaitable<result<pg_result>> next_result();
+  bool send_plan(const std::vector<slot>& plan, const batch& b, const tx_frame& frame);
+  boost::asio::awaitable<result<void>> read_plan(const std::vector<slot>& plan,
+                                                 pipeline_outcome& outcome);
+  boost::asio::awaitable<result<void>> run_rollback();
+  error fail(errc e, std::string_view what);
+
+  PGconn* conn_;
+  boost::asio::posix::stream_descriptor socket_;
+  boost::asio::steady_timer deadline_timer_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // lets the timer handler see us die
+  std::uint64_t deadline_generation_ = 0;
+  bool deadline_expired_ = false;
+  bool busy_ = false;      // an operation is half-done (left set if unwound by an exception)
+  bool poisoned_ = false;  // protocol state unknown; discard
+  std::vector<const statement*> prepared_;
+  std::vector<const char*> param_pointers_;
+  clock::time_point last_used_ = clock::now();
+};
+
+}  // namespace bankd::db

@@ -1,0 +1,77 @@
+#include "db/pg_result.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+namespace bankd::db {
+
+ExecStatusType pg_result::status() const noexcept {
+  return res_ ? PQresultStatus(res_.get()) : PGRES_FATAL_ERROR;
+}
+
+int pg_result::rows() const noexcept { return res_ ? PQntuples(res_.get()) : 0; }
+int pg_result::columns() const noexcept { return res_ ? PQnfields(res_.get()) : 0; }
+
+int pg_result::column(const char* name) const {
+  const int index = res_ ? PQfnumber(res_.get(), name) : -1;
+  if (index < 0) throw std::out_of_range(std::string("result has no column ") + name);
+  return index;
+}
+
+std::int64_t pg_result::affected_rows() const noexcept {
+  if (!res_) return 0;
+  const std::string_view tuples = PQcmdTuples(res_.get());
+  std::int64_t n = 0;
+  std::from_chars(tuples.data(), tuples.data() + tuples.size(), n);
+  return n;
+}
+
+std::string_view pg_result::command_tag() const noexcept {
+  return res_ ? std::string_view(PQcmdStatus(res_.get())) : std::string_view{};
+}
+
+bool pg_result::is_null(int row, int col) const noexcept {
+  return !res_ || PQgetisnull(res_.get(), row, col) == 1;
+}
+
+std::string_view pg_result::text(int row, int col) const {
+  if (row < 0 || row >= rows() || col < 0 || col >= columns())
+    throw std::logic_error("result cell out of range");
+  if (is_null(row, col)) throw std::logic_error("unexpected NULL in result");
+  return {PQgetvalue(res_.get(), row, col),
+          static_cast<std::size_t>(PQgetlength(res_.get(), row, col))};
+}
+
+std::int64_t pg_result::int64(int row, int col) const {
+  const auto value = text(row, col);
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc{} || end != value.data() + value.size())
+    throw std::logic_error("result value is not a 64-bit integer");
+  return n;
+}
+
+bool pg_result::boolean(int row, int col) const {
+  const auto value = text(row, col);
+  if (value == "t") return true;
+  if (value == "f") return false;
+  throw std::logic_error("result value is not a boolean");
+}
+
+std::optional<std::int64_t> pg_result::optional_int64(int row, int col) const {
+  if (is_null(row, col)) return std::nullopt;
+  return int64(row, col);
+}
+
+std::optional<std::string_view> pg_result::optional_text(int row, int col) const {
+  if (is_null(row, col)) return std::nullopt;
+  return text(row, col);
+}
+
+std::string_view pg_result::field(int diag_code) const noexcept {
+  if (!res_) return {};
+  const char* value = PQresultErrorField(res_.get(), diag_code);
+  return value ? std::string_view(value) : std::string_view{};
+}
+
+}  // namespace bankd::db

@@ -1,0 +1,70 @@
+#pragma once
+// The protocol logic of one pipeline, kept free of sockets so unit tests can
+// drive it: what is sent (a plan of slots) and how the results that come back,
+// in order, are matched to it.
+
+#include "db/error.hpp"
+#include "db/pg_result.hpp"
+#include "db/statement.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace bankd::db {
+
+enum class isolation { serializable, repeatable_read_read_only, read_committed };
+
+// NUL-terminated, for libpq.
+const char* begin_sql(isolation level) noexcept;
+
+// How a batch relates to an explicit transaction. Without BEGIN, the statements
+// up to the pipeline's sync point run in one implicit transaction.
+struct tx_frame {
+  std::optional<isolation> begin;  // open a transaction before the batch
+  bool commit = false;             // COMMIT after the batch
+};
+
+enum class slot_kind : std::uint8_t { begin, prepare, statement, commit, rollback };
+
+// One query sent in the pipeline; each produces exactly one result.
+struct slot {
+  slot_kind kind;
+  std::size_t index = 0;             // statement position in the batch (kind == statement)
+  const statement* stmt = nullptr;   // kind == prepare or statement
+};
+
+// Builds the list of queries a batch turns into: BEGIN, PREPARE for statements
+// this connection has not prepared yet (once each), the statements, COMMIT.
+std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
+                                const std::vector<const statement*>& prepared);
+
+struct batch_result {
+  std::vector<pg_result> results;  // one per statement of the batch, in order
+  bool committed = false;          // true only when COMMIT answered "COMMIT"
+};
+
+// Turns an error result into an error value with the server's diagnostics.
+error error_from_result(const pg_result& res, bool connection_bad);
+
+// Collects the results of one pipeline as they arrive, slot by slot.
+class pipeline_outcome {
+public:
+  explicit pipeline_outcome(std::size_t statements) { results_.results.resize(statements); }
+
+  void accept(const slot& s, pg_result res, bool connection_bad = false);
+
+  bool failed() const noexcept { return error_.has_value(); }
+  const error& first_error() const { return *error_; }
+  bool committed() const noexcept { return results_.committed; }
+  const std::vector<const statement*>& newly_prepared() const noexcept { return prepared_; }
+  batch_result take() { return std::move(results_); }
+
+private:
+  batch_result results_;
+  std::optional<error> error_;
+  std::vector<const statement*> prepared_;
+};
+
+}  // namespace bankd::db

@@ -1,0 +1,37 @@
+#include "db/statement.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+namespace bankd::db {
+
+params& params::add(std::int64_t value) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  (void)ec;
+  return add(std::string_view(buf, static_cast<std::size_t>(end - buf)));
+}
+
+params& params::add(bool value) { return add(std::string_view(value ? "true" : "false")); }
+
+params& params::add(std::string_view value) {
+  if (value.find('\0') != std::string_view::npos)
+    throw std::invalid_argument("SQL text parameter contains a NUL byte");
+  slots_.push_back({storage_.size(), false});
+  storage_.append(value);
+  storage_.push_back('\0');
+  return *this;
+}
+
+params& params::add_null() {
+  slots_.push_back({0, true});
+  return *this;
+}
+
+void params::pointers(std::vector<const char*>& out) const {
+  out.clear();
+  out.reserve(slots_.size());
+  for (const auto& s : slots_) out.push_back(s.is_null ? nullptr : storage_.data() + s.offset);
+}
+
+}  // namespace bankd::db

@@ -1,0 +1,118 @@
+#include "util/log.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <unistd.h>
+
+namespace bankd::log {
+namespace {
+
+std::atomic<level> g_level{level::info};
+
+constexpr std::string_view level_name(level lvl) {
+  switch (lvl) {
+    case level::debug: return "DEBUG";
+    case level::info: return "INFO";
+    case level::warn: return "WARN";
+    case level::error: return "ERROR";
+  }
+  return "INFO";
+}
+
+void append_timestamp(std::string& out) {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const auto secs = system_clock::to_time_t(now);
+  const auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  const auto n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                               tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                               tm.tm_min, tm.tm_sec, static_cast<int>(millis));
+  out.append(buf, static_cast<std::size_t>(n));
+}
+
+bool needs_quotes(std::string_view value) {
+  if (value.empty()) return true;
+  for (const char c : value)
+    if (c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20) return true;
+  return false;
+}
+
+void append_quoted(std::string& out, std::string_view value) {
+  out.push_back('"');
+  for (const char c : value) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) out += '?';
+        else out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+void set_level(level lvl) noexcept { g_level.store(lvl, std::memory_order_relaxed); }
+level current_level() noexcept { return g_level.load(std::memory_order_relaxed); }
+
+std::optional<level> parse_level(std::string_view text) noexcept {
+  if (text == "debug") return level::debug;
+  if (text == "info") return level::info;
+  if (text == "warn" || text == "warning") return level::warn;
+  if (text == "error") return level::error;
+  return std::nullopt;
+}
+
+line::line(level lvl, std::string_view event) : enabled_(enabled(lvl)) {
+  if (!enabled_) return;
+  text_.reserve(160);
+  append_timestamp(text_);
+  text_.push_back(' ');
+  text_ += level_name(lvl);
+  text_.push_back(' ');
+  text_ += event;
+}
+
+line::~line() {
+  if (!enabled_) return;
+  text_.push_back('\n');
+  // A single write keeps concurrent lines whole; a short write to a full pipe
+  // is not worth retrying for a log line.
+  [[maybe_unused]] const auto written = ::write(STDERR_FILENO, text_.data(), text_.size());
+}
+
+line& line::kv(std::string_view key, std::string_view value) {
+  if (!enabled_) return *this;
+  text_.push_back(' ');
+  text_ += key;
+  text_.push_back('=');
+  if (needs_quotes(value)) append_quoted(text_, value);
+  else text_ += value;
+  return *this;
+}
+
+line& line::kv(std::string_view key, double value) {
+  if (!enabled_) return *this;
+  char buf[32];
+  const auto n = std::snprintf(buf, sizeof buf, "%.3f", value);
+  return raw(key, std::string_view(buf, static_cast<std::size_t>(n)));
+}
+
+line& line::raw(std::string_view key, std::string_view value) {
+  text_.push_back(' ');
+  text_ += key;
+  text_.push_back('=');
+  text_ += value;
+  return *this;
+}
+
+}  // namespace bankd::log
