@@ -155,13 +155,13 @@ net::awaitable<errc> connection::flush() {
   }
 }
 
-net::awaitable<result<pg_result>> connection::next_result() {
+net::awaitable<result<query_result>> connection::next_result() {
   while (PQisBusy(conn_) == 1) {
     const errc waited = co_await wait(true);
     if (waited != no_error) co_return fail(waited, "waiting for results");
     if (PQconsumeInput(conn_) == 0) co_return fail(errc::connection_lost, "reading results");
   }
-  co_return pg_result(PQgetResult(conn_));
+  co_return query_result(PQgetResult(conn_));
 }
 
 bool connection::send_plan(const std::vector<slot>& plan, const batch& b, const tx_frame& frame) {

@@ -74,7 +74,7 @@ private:
   void disarm_deadline();
   boost::asio::awaitable<errc> wait(bool for_read);
   boost::asio::awaitable<errc> flush();
-  boost::asio::awaitable<result<pg_result>> next_result();
+  boost::asio::awaitable<result<query_result>> next_result();
   bool send_plan(const std::vector<slot>& plan, const batch& b, const tx_frame& frame);
   boost::asio::awaitable<result<void>> read_plan(const std::vector<slot>& plan,
                                                  pipeline_outcome& outcome);

@@ -2,6 +2,7 @@
 
 #include <boost/throw_exception.hpp>
 
+#include <ostream>
 #include <stdexcept>
 
 namespace bankd::db {
@@ -65,6 +66,13 @@ error error::client(errc e, std::string message) {
   err.code = make_error_code(e);
   err.message = std::move(message);
   return err;
+}
+
+std::ostream& operator<<(std::ostream& out, const error& e) {
+  out << e.code.message();
+  if (!e.message.empty()) out << ": " << e.message;
+  if (!e.sqlstate.empty()) out << " (SQLSTATE " << e.sqlstate << ")";
+  return out;
 }
 
 void throw_exception_from_error(const error& e, const boost::source_location& loc) {

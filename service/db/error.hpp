@@ -6,6 +6,7 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -53,6 +54,9 @@ struct error {
 
   static error client(errc e, std::string message);
 };
+
+// "connection pool exhausted: no connection became free in time (SQLSTATE ...)"
+std::ostream& operator<<(std::ostream& out, const error& e);
 
 // boost::system::result calls this when value() is used on an error.
 [[noreturn]] void throw_exception_from_error(const error& e, const boost::source_location& loc);

@@ -33,7 +33,7 @@ std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
   return plan;
 }
 
-error error_from_result(const pg_result& res, bool connection_bad) {
+error error_from_result(const query_result& res, bool connection_bad) {
   error err;
   err.sqlstate = std::string(res.field(PG_DIAG_SQLSTATE));
   err.message = std::string(res.field(PG_DIAG_MESSAGE_PRIMARY));
@@ -51,7 +51,7 @@ error error_from_result(const pg_result& res, bool connection_bad) {
   return err;
 }
 
-void pipeline_outcome::accept(const slot& s, pg_result res, bool connection_bad) {
+void pipeline_outcome::accept(const slot& s, query_result res, bool connection_bad) {
   const auto status = res.status();
   if (status == PGRES_PIPELINE_ABORTED) {
     // Skipped by the server because an earlier query failed.

@@ -4,7 +4,7 @@
 // in order, are matched to it.
 
 #include "db/error.hpp"
-#include "db/pg_result.hpp"
+#include "db/query_result.hpp"
 #include "db/statement.hpp"
 
 #include <cstdint>
@@ -41,19 +41,19 @@ std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
                                 const std::vector<const statement*>& prepared);
 
 struct batch_result {
-  std::vector<pg_result> results;  // one per statement of the batch, in order
+  std::vector<query_result> results;  // one per statement of the batch, in order
   bool committed = false;          // true only when COMMIT answered "COMMIT"
 };
 
 // Turns an error result into an error value with the server's diagnostics.
-error error_from_result(const pg_result& res, bool connection_bad);
+error error_from_result(const query_result& res, bool connection_bad);
 
 // Collects the results of one pipeline as they arrive, slot by slot.
 class pipeline_outcome {
 public:
   explicit pipeline_outcome(std::size_t statements) { results_.results.resize(statements); }
 
-  void accept(const slot& s, pg_result res, bool connection_bad = false);
+  void accept(const slot& s, query_result res, bool connection_bad = false);
 
   bool failed() const noexcept { return error_.has_value(); }
   const error& first_error() const { return *error_; }

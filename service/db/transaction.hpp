@@ -71,10 +71,11 @@ auto run_in_transaction(connection_pool& pool, isolation level, retry_policy pol
         tx_outcome<typename std::invoke_result_t<Body&, transaction&>::value_type::value_type>> {
   namespace net = boost::asio;
   using body_result = typename std::invoke_result_t<Body&, transaction&>::value_type;
+  using run_outcome = tx_outcome<typename body_result::value_type>;
   for (int attempt = 1;; ++attempt) {
     {
       auto leased = co_await pool.acquire();
-      if (!leased) co_return {body_result(leased.error()), attempt};
+      if (!leased) co_return run_outcome{body_result(leased.error()), attempt};
       transaction tx(**leased, level, pool.params().query_timeout);
       body_result outcome = co_await body(tx);
       if (outcome && !tx.finished()) {
@@ -84,7 +85,7 @@ auto run_in_transaction(connection_pool& pool, isolation level, retry_policy pol
       }
       const bool again = !outcome && is_retryable(outcome.error().code) &&
                          attempt < policy.max_attempts;
-      if (!again) co_return {std::move(outcome), attempt};
+      if (!again) co_return run_outcome{std::move(outcome), attempt};
     }  // the lease goes back before the backoff, so others can use the connection
     net::steady_timer pause(co_await net::this_coro::executor,
                             util::full_jitter(attempt, policy.backoff_base, policy.backoff_cap));

@@ -116,3 +116,22 @@ line& line::raw(std::string_view key, std::string_view value) {
 }
 
 }  // namespace bankd::log
+
+#include "util/spawn.hpp"
+
+#include <stdexcept>
+
+namespace bankd::util {
+
+void log_failure::operator()(std::exception_ptr e) const {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log::error("task.failed").kv("task", task).kv("what", ex.what());
+  } catch (...) {
+    log::error("task.failed").kv("task", task).kv("what", "unknown exception");
+  }
+}
+
+}  // namespace bankd::util

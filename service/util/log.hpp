@@ -30,7 +30,6 @@ public:
 
   line& kv(std::string_view key, std::string_view value);
   line& kv(std::string_view key, const char* value) { return kv(key, std::string_view{value}); }
-  line& kv(std::string_view key, const std::string& value) { return kv(key, std::string_view{value}); }
   line& kv(std::string_view key, bool value) { return kv(key, value ? "true" : "false"); }
   line& kv(std::string_view key, double value);
   template <std::integral T>

@@ -1,17 +1,26 @@
 #pragma once
-// Completion token for coroutines started in the background: an exception that
-// escapes one is a bug, so it is rethrown out of io_context::run() instead of
-// being swallowed as boost::asio::detached would.
+// Completion tokens for coroutines started with co_spawn in the background.
 
 #include <exception>
+#include <string_view>
 
 namespace bankd::util {
 
+// An exception escaping a background task of our own (pool maintenance,
+// accept loop) is a bug: rethrow it out of io_context::run() instead of
+// swallowing it as boost::asio::detached would.
 struct rethrow_t {
   void operator()(std::exception_ptr e) const {
     if (e) std::rethrow_exception(e);
   }
 };
 inline constexpr rethrow_t rethrow{};
+
+// For per-client work (HTTP sessions): one client's failure is logged and must
+// not take the process down.
+struct log_failure {
+  std::string_view task;
+  void operator()(std::exception_ptr e) const;
+};
 
 }  // namespace bankd::util

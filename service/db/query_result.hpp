@@ -12,10 +12,10 @@
 
 namespace bankd::db {
 
-class pg_result {
+class query_result {
 public:
-  pg_result() = default;
-  explicit pg_result(PGresult* res) noexcept : res_(res) {}
+  query_result() = default;
+  explicit query_result(PGresult* res) noexcept : res_(res) {}
 
   explicit operator bool() const noexcept { return res_ != nullptr; }
   PGresult* native() const noexcept { return res_.get(); }

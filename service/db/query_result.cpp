@@ -1,24 +1,24 @@
-#include "db/pg_result.hpp"
+#include "db/query_result.hpp"
 
 #include <charconv>
 #include <stdexcept>
 
 namespace bankd::db {
 
-ExecStatusType pg_result::status() const noexcept {
+ExecStatusType query_result::status() const noexcept {
   return res_ ? PQresultStatus(res_.get()) : PGRES_FATAL_ERROR;
 }
 
-int pg_result::rows() const noexcept { return res_ ? PQntuples(res_.get()) : 0; }
-int pg_result::columns() const noexcept { return res_ ? PQnfields(res_.get()) : 0; }
+int query_result::rows() const noexcept { return res_ ? PQntuples(res_.get()) : 0; }
+int query_result::columns() const noexcept { return res_ ? PQnfields(res_.get()) : 0; }
 
-int pg_result::column(const char* name) const {
+int query_result::column(const char* name) const {
   const int index = res_ ? PQfnumber(res_.get(), name) : -1;
   if (index < 0) throw std::out_of_range(std::string("result has no column ") + name);
   return index;
 }
 
-std::int64_t pg_result::affected_rows() const noexcept {
+std::int64_t query_result::affected_rows() const noexcept {
   if (!res_) return 0;
   const std::string_view tuples = PQcmdTuples(res_.get());
   std::int64_t n = 0;
@@ -26,15 +26,15 @@ std::int64_t pg_result::affected_rows() const noexcept {
   return n;
 }
 
-std::string_view pg_result::command_tag() const noexcept {
+std::string_view query_result::command_tag() const noexcept {
   return res_ ? std::string_view(PQcmdStatus(res_.get())) : std::string_view{};
 }
 
-bool pg_result::is_null(int row, int col) const noexcept {
+bool query_result::is_null(int row, int col) const noexcept {
   return !res_ || PQgetisnull(res_.get(), row, col) == 1;
 }
 
-std::string_view pg_result::text(int row, int col) const {
+std::string_view query_result::text(int row, int col) const {
   if (row < 0 || row >= rows() || col < 0 || col >= columns())
     throw std::logic_error("result cell out of range");
   if (is_null(row, col)) throw std::logic_error("unexpected NULL in result");
@@ -42,7 +42,7 @@ std::string_view pg_result::text(int row, int col) const {
           static_cast<std::size_t>(PQgetlength(res_.get(), row, col))};
 }
 
-std::int64_t pg_result::int64(int row, int col) const {
+std::int64_t query_result::int64(int row, int col) const {
   const auto value = text(row, col);
   std::int64_t n = 0;
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -51,24 +51,24 @@ std::int64_t pg_result::int64(int row, int col) const {
   return n;
 }
 
-bool pg_result::boolean(int row, int col) const {
+bool query_result::boolean(int row, int col) const {
   const auto value = text(row, col);
   if (value == "t") return true;
   if (value == "f") return false;
   throw std::logic_error("result value is not a boolean");
 }
 
-std::optional<std::int64_t> pg_result::optional_int64(int row, int col) const {
+std::optional<std::int64_t> query_result::optional_int64(int row, int col) const {
   if (is_null(row, col)) return std::nullopt;
   return int64(row, col);
 }
 
-std::optional<std::string_view> pg_result::optional_text(int row, int col) const {
+std::optional<std::string_view> query_result::optional_text(int row, int col) const {
   if (is_null(row, col)) return std::nullopt;
   return text(row, col);
 }
 
-std::string_view pg_result::field(int diag_code) const noexcept {
+std::string_view query_result::field(int diag_code) const noexcept {
   if (!res_) return {};
   const char* value = PQresultErrorField(res_.get(), diag_code);
   return value ? std::string_view(value) : std::string_view{};
