@@ -16,8 +16,10 @@ CREATE TABLE users (
 -- Emails are unique regardless of case; lookups use lower(email) too.
 CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email));
 
--- Owner of the funding accounts.
-INSERT INTO users (name, email) VALUES ('bankd funding', 'funding@bankd.invalid');
+-- Owner of the funding accounts, with the fixed id 0 (identity values start
+-- at 1). Operator actions are recorded as initiated by this user.
+INSERT INTO users (id, name, email) OVERRIDING SYSTEM VALUE
+VALUES (0, 'bankd funding', 'funding@bankd.invalid');
 
 CREATE TABLE accounts (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
