@@ -1,0 +1,158 @@
+#include "app/config.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+
+namespace bankd::app {
+namespace po = boost::program_options;
+
+namespace {
+
+// Flag name -> environment variable. The names the twelve-factor world expects
+// have no prefix; bankd's own knobs start with BANKD_.
+const std::map<std::string, std::string>& env_names() {
+  static const std::map<std::string, std::string> names{
+      {"database-url", "DATABASE_URL"},
+      {"port", "PORT"},
+      {"pool-size", "POOL_SIZE"},
+      {"threads", "THREADS"},
+      {"max-retries", "MAX_RETRIES"},
+      {"log-level", "LOG_LEVEL"},
+      {"listen-address", "BANKD_LISTEN_ADDRESS"},
+      {"pool-max", "BANKD_POOL_MAX"},
+      {"connect-timeout-ms", "BANKD_CONNECT_TIMEOUT_MS"},
+      {"acquire-timeout-ms", "BANKD_ACQUIRE_TIMEOUT_MS"},
+      {"query-timeout-ms", "BANKD_QUERY_TIMEOUT_MS"},
+      {"max-connections", "BANKD_MAX_CONNECTIONS"},
+      {"idle-timeout-ms", "BANKD_IDLE_TIMEOUT_MS"},
+      {"read-timeout-ms", "BANKD_READ_TIMEOUT_MS"},
+      {"shutdown-timeout-ms", "BANKD_SHUTDOWN_TIMEOUT_MS"},
+      {"operator-key", "BANKD_OPERATOR_KEY"},
+      {"migrations-dir", "BANKD_MIGRATIONS_DIR"},
+      {"migrate", "BANKD_MIGRATE"},
+  };
+  return names;
+}
+
+std::string described(const std::string& flag, std::string text) {
+  const auto it = env_names().find(flag);
+  if (it != env_names().end()) text += " [env " + it->second + "]";
+  return text;
+}
+
+po::options_description make_options(config& c) {
+  po::options_description desc("Options (flags override environment variables)");
+  auto add = [&](const char* flag, const po::value_semantic* sem, const char* text) {
+    desc.add_options()(flag, sem, described(flag, text).c_str());
+  };
+  add("database-url", po::value(&c.database_url), "PostgreSQL conninfo or URL (default: libpq's PG* variables)");
+  add("port", po::value(&c.port)->default_value(c.port), "HTTP port");
+  add("listen-address", po::value(&c.listen_address)->default_value(c.listen_address), "HTTP listen address");
+  add("threads", po::value(&c.threads)->default_value(c.threads), "event-loop threads, each with its own pool (0: one per core)");
+  add("pool-size", po::value(&c.pool_size)->default_value(c.pool_size), "database connections opened at start-up, all threads together");
+  add("pool-max", po::value(&c.pool_max)->default_value(c.pool_max), "most connections when busy (0: pool-size)");
+  add("max-retries", po::value(&c.max_retries)->default_value(c.max_retries), "attempts of a transaction on serialization failure or deadlock");
+  add("log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error");
+  add("connect-timeout-ms", po::value<long>()->default_value(c.connect_timeout.count()), "deadline to open a database connection");
+  add("acquire-timeout-ms", po::value<long>()->default_value(c.acquire_timeout.count()), "deadline to borrow a pooled connection");
+  add("query-timeout-ms", po::value<long>()->default_value(c.query_timeout.count()), "deadline of one database round trip");
+  add("max-connections", po::value(&c.max_connections)->default_value(c.max_connections), "open HTTP connections before new ones get 503");
+  add("idle-timeout-ms", po::value<long>()->default_value(c.idle_timeout.count()), "keep-alive connection idle limit");
+  add("read-timeout-ms", po::value<long>()->default_value(c.read_timeout.count()), "time to receive a whole request");
+  add("shutdown-timeout-ms", po::value<long>()->default_value(c.shutdown_timeout.count()), "grace period for in-flight requests on SIGTERM");
+  add("operator-key", po::value(&c.operator_key), "bearer key with operator rights (deposits, audit)");
+  add("migrations-dir", po::value(&c.migrations_dir), "directory of NNN_name.sql migrations (default: installed next to bankd)");
+  add("migrate", po::value(&c.migrate_on_start)->implicit_value(true)->default_value(false), "serve: apply pending migrations before serving");
+  add("status", po::bool_switch(&c.migrate_status), "migrate: list applied and pending migrations, change nothing");
+  add("help,h", po::bool_switch(), "show this help");
+  add("version", po::bool_switch(), "print the version");
+  return desc;
+}
+
+std::chrono::milliseconds positive_ms(const po::variables_map& vm, const char* flag) {
+  const long ms = vm[flag].as<long>();
+  if (ms <= 0) throw std::invalid_argument(std::string("--") + flag + " must be positive");
+  return std::chrono::milliseconds(ms);
+}
+
+command parse_command(std::string_view word) {
+  if (word == "serve") return command::serve;
+  if (word == "migrate") return command::migrate;
+  if (word == "healthcheck") return command::healthcheck;
+  if (word == "help") return command::help;
+  if (word == "version") return command::version;
+  throw std::invalid_argument("unknown command '" + std::string(word) +
+                              "' (expected serve, migrate, healthcheck)");
+}
+
+void validate(config& c) {
+  if (c.port == 0) throw std::invalid_argument("--port must be 1..65535");
+  if (c.threads == 0) c.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (c.threads > 256) throw std::invalid_argument("--threads must be at most 256");
+  if (c.pool_size == 0) throw std::invalid_argument("--pool-size must be at least 1");
+  if (c.pool_max == 0) c.pool_max = c.pool_size;
+  if (c.pool_max < c.pool_size) throw std::invalid_argument("--pool-max must be >= --pool-size");
+  if (c.max_retries < 1 || c.max_retries > 100)
+    throw std::invalid_argument("--max-retries must be 1..100");
+  if (c.max_connections == 0) throw std::invalid_argument("--max-connections must be at least 1");
+}
+
+}  // namespace
+
+config parse_config(int argc, const char* const argv[]) {
+  config c;
+  int first_option = 1;
+  if (argc > 1 && argv[1][0] != '-') {
+    c.cmd = parse_command(argv[1]);
+    first_option = 2;
+  }
+  auto desc = make_options(c);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc - first_option + 1, argv + first_option - 1)
+                  .options(desc)
+                  .run(),
+              vm);
+    po::store(po::parse_environment(desc,
+                                    [](const std::string& var) -> std::string {
+                                      for (const auto& [flag, env] : env_names())
+                                        if (env == var) return flag;
+                                      return "";
+                                    }),
+              vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw std::invalid_argument(e.what());
+  }
+  if (vm["help"].as<bool>() || c.cmd == command::help) {
+    c.cmd = command::help;
+    std::ostringstream text;
+    text << "Usage: bankd [serve|migrate|healthcheck] [options]\n\n"
+            "  serve        run the HTTP service (default)\n"
+            "  migrate      apply pending database migrations (--status: only list them)\n"
+            "  healthcheck  exit 0 when the local bankd answers GET /healthz\n\n"
+         << desc;
+    c.help_text = text.str();
+    return c;
+  }
+  if (vm["version"].as<bool>()) c.cmd = command::version;
+  const auto level = log::parse_level(vm["log-level"].as<std::string>());
+  if (!level) throw std::invalid_argument("--log-level must be debug, info, warn or error");
+  c.log_level = *level;
+  c.connect_timeout = positive_ms(vm, "connect-timeout-ms");
+  c.acquire_timeout = positive_ms(vm, "acquire-timeout-ms");
+  c.query_timeout = positive_ms(vm, "query-timeout-ms");
+  c.idle_timeout = positive_ms(vm, "idle-timeout-ms");
+  c.read_timeout = positive_ms(vm, "read-timeout-ms");
+  c.shutdown_timeout = positive_ms(vm, "shutdown-timeout-ms");
+  validate(c);
+  return c;
+}
+
+}  // namespace bankd::app

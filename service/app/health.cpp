@@ -1,0 +1,47 @@
+#include "app/health.hpp"
+
+#include "metrics/registry.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace bankd::app {
+namespace net = boost::asio;
+using http::beast_http::verb;
+
+namespace {
+
+constexpr db::statement readiness_probe{"health.ready", "SELECT 1"};
+constexpr auto readiness_deadline = std::chrono::seconds(1);
+
+net::awaitable<http::response> ready(db::connection_pool& pool) {
+  const auto deadline = db::clock::now() + readiness_deadline;
+  auto leased = co_await pool.acquire(deadline);
+  if (!leased)
+    co_return http::unavailable_response("database_unavailable", leased.error().code.message());
+  db::batch probe;
+  probe.add(readiness_probe);
+  auto answered = co_await (*leased)->execute(probe, {}, deadline);
+  if (!answered)
+    co_return http::unavailable_response("database_unavailable", answered.error().code.message());
+  co_return http::json_response(http::status::ok, {{"status", "ready"}});
+}
+
+}  // namespace
+
+void add_health_routes(api& routes, db::connection_pool& pool, const metrics::registry& stats) {
+  routes.routes().add(verb::get, "/healthz", [](http::request_context&) -> net::awaitable<http::response> {
+    co_return http::json_response(http::status::ok, {{"status", "ok"}});
+  });
+  routes.routes().add(verb::get, "/readyz", [&pool](http::request_context&) {
+    return ready(pool);
+  });
+  routes.routes().add(verb::get, "/metrics", [&stats](http::request_context&) -> net::awaitable<http::response> {
+    http::response res{http::status::ok, 11};
+    res.set(http::beast_http::field::content_type, "text/plain; version=0.0.4");
+    res.body() = stats.render();
+    res.prepare_payload();
+    co_return res;
+  });
+}
+
+}  // namespace bankd::app

@@ -1,0 +1,175 @@
+#include "app/service.hpp"
+
+#include "app/api.hpp"
+#include "app/health.hpp"
+#include "bank/context.hpp"
+#include "metrics/registry.hpp"
+#include "db/pool.hpp"
+#include "http/listener.hpp"
+#include "util/log.hpp"
+#include "util/spawn.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+namespace bankd::app {
+namespace net = boost::asio;
+
+namespace {
+
+std::size_t per_worker(std::size_t total, unsigned workers) {
+  return std::max<std::size_t>(1, (total + workers - 1) / workers);
+}
+
+db::pool_params pool_params_for(const config& cfg) {
+  db::pool_params p;
+  p.connect.conninfo = cfg.database_url;
+  p.min_size = per_worker(cfg.pool_size, cfg.threads);
+  p.max_size = per_worker(cfg.pool_max, cfg.threads);
+  p.connect_timeout = cfg.connect_timeout;
+  p.acquire_timeout = cfg.acquire_timeout;
+  p.query_timeout = cfg.query_timeout;
+  return p;
+}
+
+bank::settings bank_settings(const config& cfg) {
+  bank::settings s;
+  s.operator_key = cfg.operator_key;
+  s.retries.max_attempts = cfg.max_retries;
+  return s;
+}
+
+// Runs `fn` on `ioc`'s thread and waits for it.
+template <class Fn>
+void run_on(net::io_context& ioc, Fn fn) {
+  std::promise<void> done;
+  net::post(ioc, [&] {
+    fn();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+}  // namespace
+
+struct worker {
+  worker(const config& cfg, metrics::registry& stats, net::any_io_executor offload,
+         std::atomic<std::size_t>& open_connections)
+      : pool(ioc.get_executor(), pool_params_for(cfg), std::move(offload)),
+        bank(pool, stats, bank_settings(cfg)),
+        handler(stats) {
+    add_health_routes(handler, pool, stats);
+    bank::add_routes(handler.routes(), bank);
+    env.handler = std::ref(handler);
+    env.registry = &registry;
+    env.limits.max_connections = cfg.max_connections;
+    env.limits.idle_timeout = cfg.idle_timeout;
+    env.limits.read_timeout = cfg.read_timeout;
+    env.open_connections = &open_connections;
+  }
+
+  net::io_context ioc{1};
+  net::executor_work_guard<net::io_context::executor_type> guard{ioc.get_executor()};
+  db::connection_pool pool;
+  bank::context bank;
+  api handler;
+  http::session_registry registry;
+  http::session_env env;
+  std::thread thread;
+};
+
+struct service::impl {
+  explicit impl(config c) : cfg(std::move(c)) {}
+
+  config cfg;
+  metrics::registry stats;
+  net::thread_pool offload{1};  // blocking libpq calls (name resolution at connect)
+  std::atomic<std::size_t> open_connections{0};
+  std::vector<std::unique_ptr<worker>> workers;
+  std::unique_ptr<http::listener> listener;
+  bool stopped = false;
+};
+
+service::service(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
+  auto& s = *impl_;
+  for (unsigned i = 0; i < s.cfg.threads; ++i) {
+    auto w = std::make_unique<worker>(s.cfg, s.stats, s.offload.get_executor(), s.open_connections);
+    s.stats.add_pool(&w->pool.stats());
+    s.workers.push_back(std::move(w));
+  }
+  std::vector<http::worker_slot> slots;
+  for (auto& w : s.workers) slots.push_back({w->ioc.get_executor(), &w->env});
+  const net::ip::tcp::endpoint endpoint(net::ip::make_address(s.cfg.listen_address), s.cfg.port);
+  s.listener = std::make_unique<http::listener>(s.workers[0]->ioc.get_executor(), endpoint, std::move(slots));
+}
+
+service::~service() { shutdown(); }
+
+std::uint16_t service::port() const { return impl_->listener->local_endpoint().port(); }
+
+void service::start() {
+  auto& s = *impl_;
+  for (auto& w : s.workers) {
+    net::post(w->ioc, [p = &w->pool] { p->start(); });
+    w->thread = std::thread([&ioc = w->ioc] { ioc.run(); });
+  }
+  net::co_spawn(s.workers[0]->ioc, s.listener->run(), util::rethrow);
+  log::info("bankd.started")
+      .kv("address", s.cfg.listen_address)
+      .kv("port", port())
+      .kv("threads", s.cfg.threads)
+      .kv("pool_size", s.cfg.pool_size);
+}
+
+void service::run_until_signal() {
+  net::io_context signals_ctx;
+  net::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+  signals.async_wait([](const boost::system::error_code&, int signal) {
+    log::info("bankd.signal").kv("signal", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+  signals_ctx.run();
+  shutdown();
+}
+
+void service::shutdown() {
+  auto& s = *impl_;
+  if (s.stopped || s.workers.empty() || !s.workers[0]->thread.joinable()) return;
+  s.stopped = true;
+  run_on(s.workers[0]->ioc, [&] { s.listener->close(); });
+  for (auto& w : s.workers) run_on(w->ioc, [&w] { w->registry.begin_shutdown(); });
+
+  const auto deadline = std::chrono::steady_clock::now() + s.cfg.shutdown_timeout;
+  while (s.open_connections.load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const auto unfinished = s.open_connections.load();
+  if (unfinished > 0) log::warn("bankd.shutdown_forced").kv("open_connections", unfinished);
+
+  for (auto& w : s.workers) {
+    run_on(w->ioc, [&w] {
+      w->registry.close_all();
+      w->pool.close();
+    });
+    w->guard.reset();
+  }
+  // Remaining work (a connect in progress) is bounded by its own deadline;
+  // stop the loops outright if it still takes too long.
+  for (auto& w : s.workers) {
+    auto finished = std::async(std::launch::async, [&w] { w->thread.join(); });
+    if (finished.wait_for(s.cfg.connect_timeout + std::chrono::seconds(1)) != std::future_status::ready) {
+      w->ioc.stop();
+      finished.wait();
+    }
+  }
+  s.offload.join();
+  log::info("bankd.stopped");
+}
+
+}  // namespace bankd::app

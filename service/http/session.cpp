@@ -1,0 +1,159 @@
+#include "http/session.hpp"
+
+#include "util/log.hpp"
+#include "util/scope_exit.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace bankd::http {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+// What to tell a client whose request could not be read; nothing when the
+// connection simply ended or timed out.
+std::optional<response> read_error_response(const boost::system::error_code& ec) {
+  if (ec == beast_http::error::header_limit)
+    return error_response(status::request_header_fields_too_large, "headers_too_large",
+                          "request headers exceed 8 KiB");
+  if (ec == beast_http::error::body_limit)
+    return error_response(status::payload_too_large, "body_too_large",
+                          "request body exceeds 64 KiB");
+  if (ec == beast_http::error::end_of_stream || ec == beast_http::error::partial_message ||
+      ec == beast::error::timeout || ec == net::error::operation_aborted ||
+      ec == net::error::eof || ec == net::error::connection_reset)
+    return std::nullopt;
+  // Any other parser error: the bytes are not valid HTTP/1.1.
+  if (ec.category() == beast_http::make_error_code(beast_http::error::bad_target).category())
+    return error_response(status::bad_request, "malformed_request", "malformed HTTP request");
+  return std::nullopt;
+}
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+void log_request(const request& req, const response& res, const request_log& info,
+                 clock::time_point started) {
+  const double ms =
+      std::chrono::duration<double, std::milli>(clock::now() - started).count();
+  const auto code = res.result_int();
+  auto line = code >= 500 ? log::warn("http.request") : log::info("http.request");
+  line.kv("method", beast_http::to_string(req.method()))
+      .kv("path", path_of(req.target()))
+      .kv("route", info.route)
+      .kv("status", code)
+      .kv("ms", ms);
+  if (info.attempts > 0) line.kv("attempts", info.attempts);
+  if (!info.error.empty()) line.kv("error", info.error);
+}
+
+// Waits for the first byte of the next request; false when the connection
+// should end (closed by the peer, idle timeout, or shutdown).
+net::awaitable<bool> await_next_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                        session_registry::entry& self, const session_env& env) {
+  if (buffer.size() > 0) co_return true;  // a pipelined request is already here
+  if (env.registry->stopping()) co_return false;
+  self.idle = true;
+  stream.expires_after(env.limits.idle_timeout);
+  auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+  self.idle = false;
+  if (ec) co_return false;
+  buffer.commit(n);
+  co_return true;
+}
+
+}  // namespace
+
+std::list<session_registry::entry>::iterator session_registry::add(beast::tcp_stream& stream) {
+  return sessions_.insert(sessions_.end(), entry{&stream, false});
+}
+
+void session_registry::begin_shutdown() {
+  stopping_ = true;
+  for (auto& s : sessions_)
+    if (s.idle) s.stream->cancel();
+}
+
+void session_registry::close_all() {
+  stopping_ = true;
+  for (auto& s : sessions_) s.stream->close();
+}
+
+net::awaitable<void> run_session(net::ip::tcp::socket socket, session_env& env) {
+  beast::tcp_stream stream(std::move(socket));
+  const auto registration = env.registry->add(stream);
+  util::scope_exit unregister{[&] {
+    env.registry->remove(registration);
+    env.open_connections->fetch_sub(1, std::memory_order_relaxed);
+  }};
+  beast::flat_buffer buffer;
+
+  while (co_await await_next_request(stream, buffer, *registration, env)) {
+    beast_http::request_parser<beast_http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(env.limits.header_limit));
+    parser.body_limit(env.limits.body_limit);
+    stream.expires_after(env.limits.read_timeout);
+    auto [hec, hn] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
+    if (!hec && beast::iequals(parser.get()[beast_http::field::expect], "100-continue")) {
+      beast_http::response<beast_http::empty_body> go_on{status::continue_, 11};
+      co_await beast_http::async_write(stream, go_on, use_tuple);
+    }
+    boost::system::error_code ec = hec;
+    if (!ec) std::tie(ec, std::ignore) = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+    if (ec) {
+      if (auto res = read_error_response(ec)) {
+        res->keep_alive(false);
+        stream.expires_after(env.limits.write_timeout);
+        co_await beast_http::async_write(stream, *res, use_tuple);
+      }
+      break;
+    }
+
+    const auto started = clock::now();
+    request req = parser.release();
+    request_log info;
+    response res;
+    try {
+      res = co_await env.handler(req, info);
+    } catch (const std::exception& e) {
+      // The one place an unexpected exception becomes a response: log it all,
+      // tell the client nothing about internals.
+      log::error("http.unhandled_exception").kv("path", path_of(req.target())).kv("what", e.what());
+      res = error_response(status::internal_server_error, "internal_error", "internal error");
+      info.error = "internal_error";
+    }
+    const bool keep_alive = req.keep_alive() && !env.registry->stopping();
+    res.keep_alive(keep_alive);
+    stream.expires_after(env.limits.write_timeout);
+    auto [wec, wn] = co_await beast_http::async_write(stream, res, use_tuple);
+    log_request(req, res, info, started);
+    if (wec || !keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+}
+
+net::awaitable<void> refuse_session(net::ip::tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  auto res = unavailable_response("too_many_connections", "connection limit reached");
+  res.keep_alive(false);
+  stream.expires_after(std::chrono::seconds(2));
+  co_await beast_http::async_write(stream, res, use_tuple);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace bankd::http

@@ -1,0 +1,135 @@
+#include "metrics/registry.hpp"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+#include <unordered_map>
+
+namespace bankd::metrics {
+namespace prom = prometheus;
+
+namespace {
+
+const prom::Histogram::BucketBoundaries latency_buckets{
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+const prom::Histogram::BucketBoundaries attempt_buckets{1, 2, 3, 5, 10, 20};
+
+prom::MetricFamily family(std::string name, std::string help, prom::MetricType type) {
+  prom::MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+void add_value(prom::MetricFamily& f, double value, std::vector<prom::ClientMetric::Label> labels = {}) {
+  prom::ClientMetric m;
+  m.label = std::move(labels);
+  if (f.type == prom::MetricType::Counter) m.counter.value = value;
+  else m.gauge.value = value;
+  f.metric.push_back(std::move(m));
+}
+
+template <class T>
+double total(const std::vector<const db::pool_stats*>& pools, T db::pool_stats::*field) {
+  double sum = 0;
+  for (const auto* p : pools) sum += static_cast<double>((p->*field).load(std::memory_order_relaxed));
+  return sum;
+}
+
+std::vector<prom::MetricFamily> pool_families(const std::vector<const db::pool_stats*>& pools) {
+  using S = db::pool_stats;
+  std::vector<prom::MetricFamily> out;
+  auto conns = family("bankd_db_pool_connections", "Pooled PostgreSQL connections by state",
+                      prom::MetricType::Gauge);
+  add_value(conns, total(pools, &S::idle), {{"state", "idle"}});
+  add_value(conns, total(pools, &S::in_use), {{"state", "in_use"}});
+  add_value(conns, total(pools, &S::connecting), {{"state", "connecting"}});
+  out.push_back(std::move(conns));
+  auto gauge = [&](const char* name, const char* help, auto field) {
+    auto f = family(name, help, prom::MetricType::Gauge);
+    add_value(f, total(pools, field));
+    out.push_back(std::move(f));
+  };
+  auto counter = [&](const char* name, const char* help, auto field, double scale = 1.0) {
+    auto f = family(name, help, prom::MetricType::Counter);
+    add_value(f, total(pools, field) * scale);
+    out.push_back(std::move(f));
+  };
+  gauge("bankd_db_pool_size", "Open pooled connections (idle + in use)", &S::open);
+  gauge("bankd_db_pool_waiting", "Coroutines waiting for a connection", &S::waiting);
+  counter("bankd_db_pool_connections_created_total", "Connections opened", &S::created);
+  counter("bankd_db_pool_connect_failures_total", "Failed connection attempts", &S::connect_failures);
+  counter("bankd_db_pool_connections_broken_total", "Connections discarded as unusable", &S::broken);
+  counter("bankd_db_pool_acquires_total", "Connections handed out", &S::acquires);
+  counter("bankd_db_pool_exhausted_total", "Acquires that hit their deadline", &S::exhausted);
+  counter("bankd_db_pool_acquire_wait_seconds_total", "Time spent waiting for connections",
+          &S::acquire_wait_ns, 1e-9);
+  return out;
+}
+
+}  // namespace
+
+registry::registry()
+    : registry_(std::make_shared<prom::Registry>()),
+      requests_(prom::BuildCounter()
+                    .Name("bankd_http_requests_total")
+                    .Help("HTTP requests by method, route and status")
+                    .Register(*registry_)),
+      latency_(prom::BuildHistogram()
+                   .Name("bankd_http_request_duration_seconds")
+                   .Help("Time from a complete request to its response, by route")
+                   .Register(*registry_)),
+      transactions_(prom::BuildCounter()
+                        .Name("bankd_transactions_total")
+                        .Help("Database transactions by operation and outcome")
+                        .Register(*registry_)),
+      attempts_(prom::BuildHistogram()
+                    .Name("bankd_transaction_attempts")
+                    .Help("Attempts needed per transaction, by operation")
+                    .Register(*registry_)),
+      conflicts_(prom::BuildCounter()
+                     .Name("bankd_serialization_failures_total")
+                     .Help("Attempts that ended in a serialization failure or deadlock (40001/40P01)")
+                     .Register(*registry_)) {}
+
+void registry::observe_request(std::string_view method, std::string_view route, unsigned status,
+                              double seconds) {
+  // Family::Add takes a lock and hashes the labels; each thread remembers the
+  // series it has already looked up.
+  struct series {
+    prom::Counter* count;
+    prom::Histogram* latency;
+  };
+  thread_local std::unordered_map<std::string, series> cache;
+  std::string key;
+  key.reserve(method.size() + route.size() + 8);
+  key.append(method).append(" ").append(route).append(" ").append(std::to_string(status));
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    const std::string r(route);
+    series s{&requests_.Add({{"method", std::string(method)}, {"route", r}, {"status", std::to_string(status)}}),
+             &latency_.Add({{"route", r}}, latency_buckets)};
+    it = cache.emplace(std::move(key), s).first;
+  }
+  it->second.count->Increment();
+  it->second.latency->Observe(seconds);
+}
+
+void registry::observe_transaction(std::string_view operation, std::string_view outcome, int attempts,
+                                  int conflicts) {
+  const std::string op(operation);
+  transactions_.Add({{"operation", op}, {"outcome", std::string(outcome)}}).Increment();
+  attempts_.Add({{"operation", op}}, attempt_buckets).Observe(attempts);
+  if (conflicts > 0) conflicts_.Add({{"operation", op}}).Increment(conflicts);
+}
+
+std::string registry::render() const {
+  auto families = registry_->Collect();
+  for (auto& f : pool_families(pools_)) families.push_back(std::move(f));
+  std::ostringstream out;
+  prom::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+}  // namespace bankd::metrics

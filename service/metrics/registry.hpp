@@ -1,0 +1,46 @@
+#pragma once
+// Prometheus metrics of the process (prometheus-cpp core for the types and the
+// text exposition format). Thread-safe: every io_context thread records into
+// the same families; pool gauges are read from each pool's atomic counters at
+// scrape time.
+
+#include "db/pool.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bankd::metrics {
+
+class registry {
+public:
+  registry();
+
+  void observe_request(std::string_view method, std::string_view route, unsigned status,
+                       double seconds);
+  // One finished transaction run: `attempts` tries, `conflicts` of which ended
+  // in a serialization failure or deadlock.
+  void observe_transaction(std::string_view operation, std::string_view outcome, int attempts,
+                           int conflicts);
+  // Pools to report; they must outlive this object or be removed before.
+  void add_pool(const db::pool_stats* stats) { pools_.push_back(stats); }
+
+  std::string render() const;
+
+private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  prometheus::Family<prometheus::Counter>& transactions_;
+  prometheus::Family<prometheus::Histogram>& attempts_;
+  prometheus::Family<prometheus::Counter>& conflicts_;
+  std::vector<const db::pool_stats*> pools_;
+};
+
+}  // namespace bankd::metrics
