@@ -1,0 +1,90 @@
+#include "support/http_client.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace bankd::test {
+namespace net = boost::asio;
+namespace http = boost::beast::http;
+
+std::string http_reply::error_code() const {
+  try {
+    auto j = json();
+    return j.at("error").at("code").get<std::string>();
+  } catch (...) {
+    return "";
+  }
+}
+
+std::string http_reply::header(const std::string& name) const {
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  auto it = headers.find(lower);
+  return it == headers.end() ? "" : it->second;
+}
+
+http_client::http_client(std::uint16_t port, std::string bearer)
+    : stream_(ioc_), port_(port), bearer_(std::move(bearer)) {
+  connect();
+}
+
+void http_client::connect() {
+  stream_.close();
+  buffer_.clear();
+  stream_.expires_after(std::chrono::seconds(10));
+  stream_.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+}
+
+http_reply http_client::read_reply() {
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  stream_.expires_after(std::chrono::seconds(60));
+  http::read(stream_, buffer_, parser);
+  auto res = parser.release();
+  http_reply reply;
+  reply.status = res.result_int();
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    reply.headers[name] = std::string(field.value());
+  }
+  reply.body = std::move(res.body());
+  if (!res.keep_alive()) connect();
+  return reply;
+}
+
+http_reply http_client::request(const std::string& method, const std::string& target, const std::string& body,
+                                const std::map<std::string, std::string>& headers) {
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!bearer_.empty()) req.set(http::field::authorization, "Bearer " + bearer_);
+  if (!body.empty()) req.set(http::field::content_type, "application/json");
+  for (const auto& [name, value] : headers) req.set(name, value);
+  req.body() = body;
+  req.prepare_payload();
+  stream_.expires_after(std::chrono::seconds(10));
+  http::write(stream_, req);
+  return read_reply();
+}
+
+http_reply http_client::post(const std::string& target, const nlohmann::json& body,
+                             const std::map<std::string, std::string>& headers) {
+  return request("POST", target, body.dump(), headers);
+}
+
+http_reply http_client::patch(const std::string& target, const nlohmann::json& body) {
+  return request("PATCH", target, body.dump());
+}
+
+http_reply http_client::raw(const std::string& bytes) {
+  stream_.expires_after(std::chrono::seconds(10));
+  net::write(stream_, net::buffer(bytes));
+  return read_reply();
+}
+
+}  // namespace bankd::test
