@@ -19,8 +19,11 @@ namespace {
 
 // The currency's funding account is created with its first customer account,
 // in the same implicit transaction, so deposits always find one.
+// The NOT EXISTS keeps the common case from drawing an id it would not use.
 constexpr db::statement ensure_funding_account{"accounts.ensure_funding", R"sql(
-INSERT INTO accounts (user_id, currency, kind) VALUES (0, $1, 'funding')
+INSERT INTO accounts (user_id, currency, kind)
+SELECT 0, $1, 'funding'
+ WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE kind = 'funding' AND currency = $1)
 ON CONFLICT (currency) WHERE kind = 'funding' DO NOTHING
 )sql"};
 

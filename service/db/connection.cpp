@@ -188,10 +188,11 @@ bool connection::send_plan(const std::vector<slot>& plan, const batch& b, const 
       case slot_kind::rollback:
         sent = PQsendQueryParams(conn_, "ROLLBACK", 0, nullptr, nullptr, nullptr, nullptr, 0);
         break;
+      case slot_kind::sync: sent = PQpipelineSync(conn_); break;
     }
     if (sent != 1) return false;
   }
-  return PQpipelineSync(conn_) == 1;
+  return true;
 }
 
 net::awaitable<result<void>> connection::read_plan(const std::vector<slot>& plan,
@@ -201,8 +202,12 @@ net::awaitable<result<void>> connection::read_plan(const std::vector<slot>& plan
     if (!first) co_return first.error();
     if (!*first) co_return fail(errc::protocol_error, "missing result in pipeline");
     const bool bad = PQstatus(conn_) == CONNECTION_BAD;
+    const bool is_sync = first->status() == PGRES_PIPELINE_SYNC;
+    if (is_sync != (s.kind == slot_kind::sync))
+      co_return fail(errc::protocol_error, "pipeline results out of step with what was sent");
     outcome.accept(s, std::move(*first), bad);
     if (bad) co_return fail(errc::connection_lost, "connection broke mid-pipeline");
+    if (is_sync) continue;
     // Each query's results end with a null result.
     for (;;) {
       auto rest = co_await next_result();
@@ -210,10 +215,6 @@ net::awaitable<result<void>> connection::read_plan(const std::vector<slot>& plan
       if (!*rest) break;
     }
   }
-  auto sync = co_await next_result();
-  if (!sync) co_return sync.error();
-  if (sync->status() != PGRES_PIPELINE_SYNC)
-    co_return fail(errc::protocol_error, "pipeline did not end with a sync");
   co_return result<void>{};
 }
 
@@ -259,7 +260,7 @@ net::awaitable<result<void>> connection::rollback(clock::time_point deadline) {
 
 net::awaitable<result<void>> connection::run_rollback() {
   static const batch empty;
-  const std::vector<slot> plan{{slot_kind::rollback}};
+  const std::vector<slot> plan{{slot_kind::rollback}, {slot_kind::sync}};
   if (!send_plan(plan, empty, {})) co_return fail(errc::connection_lost, "sending ROLLBACK");
   if (const errc flushed = co_await flush(); flushed != no_error)
     co_return fail(flushed, "sending ROLLBACK");

@@ -29,7 +29,11 @@ std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
     if (!is_known(stmt)) plan.push_back({slot_kind::prepare, 0, stmt});
     plan.push_back({slot_kind::statement, i, stmt});
   }
-  if (frame.commit) plan.push_back({slot_kind::commit});
+  if (frame.commit) {
+    plan.push_back({slot_kind::sync});
+    plan.push_back({slot_kind::commit});
+  }
+  plan.push_back({slot_kind::sync});
   return plan;
 }
 
@@ -53,6 +57,11 @@ error error_from_result(const query_result& res, bool connection_bad) {
 
 void pipeline_outcome::accept(const slot& s, query_result res, bool connection_bad) {
   const auto status = res.status();
+  if (s.kind == slot_kind::sync) {
+    if (status != PGRES_PIPELINE_SYNC && !error_)
+      error_ = error::client(errc::protocol_error, "expected a pipeline sync");
+    return;
+  }
   if (status == PGRES_PIPELINE_ABORTED) {
     // Skipped by the server because an earlier query failed.
     if (!error_) error_ = error::client(errc::protocol_error, "pipeline aborted without an error");
@@ -76,7 +85,8 @@ void pipeline_outcome::accept(const slot& s, query_result res, bool connection_b
       else if (!error_) error_ = error::client(errc::server_error, "transaction was rolled back");
       break;
     case slot_kind::begin:
-    case slot_kind::rollback: break;
+    case slot_kind::rollback:
+    case slot_kind::sync: break;
   }
 }
 

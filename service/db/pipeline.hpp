@@ -26,17 +26,24 @@ struct tx_frame {
   bool commit = false;             // COMMIT after the batch
 };
 
-enum class slot_kind : std::uint8_t { begin, prepare, statement, commit, rollback };
+enum class slot_kind : std::uint8_t { begin, prepare, statement, commit, rollback, sync };
 
-// One query sent in the pipeline; each produces exactly one result.
+// One message sent in the pipeline. Queries produce one result followed by a
+// null; a sync point produces a PGRES_PIPELINE_SYNC result.
 struct slot {
   slot_kind kind;
   std::size_t index = 0;             // statement position in the batch (kind == statement)
   const statement* stmt = nullptr;   // kind == prepare or statement
 };
 
-// Builds the list of queries a batch turns into: BEGIN, PREPARE for statements
-// this connection has not prepared yet (once each), the statements, COMMIT.
+// Builds the list of messages a batch turns into: BEGIN, PREPARE for
+// statements this connection has not prepared yet (once each), the
+// statements, a sync point, then COMMIT and a final sync.
+//
+// COMMIT travels after its own sync point on purpose: if a statement fails,
+// the server skips to that sync and leaves the transaction aborted; the COMMIT
+// that follows then ends it (answering "ROLLBACK"), so the connection is idle
+// again without a second round trip.
 std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
                                 const std::vector<const statement*>& prepared);
 

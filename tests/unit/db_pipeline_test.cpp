@@ -22,13 +22,13 @@ std::vector<slot_kind> kinds(const std::vector<slot>& plan) {
 
 }  // namespace
 
-TEST_CASE("a transaction plan is BEGIN, prepares once, statements, COMMIT") {
+TEST_CASE("a transaction plan is BEGIN, prepares once, statements, sync, COMMIT, sync") {
   batch b;
   b.add(debit).add(credit).add(debit);
   const auto plan = plan_pipeline(b, {isolation::serializable, true}, {});
   using k = slot_kind;
   CHECK(kinds(plan) == std::vector<k>{k::begin, k::prepare, k::statement, k::prepare, k::statement,
-                                      k::statement, k::commit});
+                                      k::statement, k::sync, k::commit, k::sync});
   CHECK(plan[2].index == 0);
   CHECK(plan[4].index == 1);
   CHECK(plan[5].index == 2);
@@ -40,7 +40,7 @@ TEST_CASE("statements prepared earlier on the connection are not prepared again"
   b.add(debit).add(credit);
   const auto plan = plan_pipeline(b, {}, {&debit, &credit});
   using k = slot_kind;
-  CHECK(kinds(plan) == std::vector<k>{k::statement, k::statement});
+  CHECK(kinds(plan) == std::vector<k>{k::statement, k::statement, k::sync});
 }
 
 TEST_CASE("a successful pipeline collects every statement result") {
@@ -49,7 +49,9 @@ TEST_CASE("a successful pipeline collects every statement result") {
   const auto plan = plan_pipeline(b, {isolation::serializable, false}, {});
   pipeline_outcome outcome(b.size());
   for (const auto& s : plan)
-    outcome.accept(s, make(s.kind == slot_kind::statement ? PGRES_TUPLES_OK : PGRES_COMMAND_OK));
+    outcome.accept(s, make(s.kind == slot_kind::statement ? PGRES_TUPLES_OK
+                           : s.kind == slot_kind::sync    ? PGRES_PIPELINE_SYNC
+                                                          : PGRES_COMMAND_OK));
   REQUIRE_FALSE(outcome.failed());
   CHECK(outcome.newly_prepared() == std::vector<const statement*>{&debit, &credit});
   auto results = outcome.take();
@@ -65,8 +67,10 @@ TEST_CASE("only a COMMIT answered with the COMMIT tag counts as committed") {
   pipeline_outcome outcome(b.size());
   outcome.accept(plan[0], make(PGRES_COMMAND_OK));
   outcome.accept(plan[1], make(PGRES_TUPLES_OK));
+  outcome.accept(plan[2], make(PGRES_PIPELINE_SYNC));
   // A synthetic result has an empty command tag, as if COMMIT had answered ROLLBACK.
-  outcome.accept(plan[2], make(PGRES_COMMAND_OK));
+  outcome.accept(plan[3], make(PGRES_COMMAND_OK));
+  outcome.accept(plan[4], make(PGRES_PIPELINE_SYNC));
   REQUIRE(outcome.failed());
   CHECK_FALSE(outcome.committed());
 }
@@ -76,15 +80,28 @@ TEST_CASE("the first error wins and later aborted slots are skipped") {
   b.add(debit).add(credit);
   const auto plan = plan_pipeline(b, {isolation::serializable, true}, {&debit, &credit});
   pipeline_outcome outcome(b.size());
+  REQUIRE(plan.size() == 6);
   outcome.accept(plan[0], make(PGRES_COMMAND_OK));       // BEGIN
   outcome.accept(plan[1], make(PGRES_FATAL_ERROR));      // debit fails
   outcome.accept(plan[2], make(PGRES_PIPELINE_ABORTED)); // credit skipped
-  outcome.accept(plan[3], make(PGRES_PIPELINE_ABORTED)); // COMMIT skipped
+  outcome.accept(plan[3], make(PGRES_PIPELINE_SYNC));    // end of the aborted segment
+  outcome.accept(plan[4], make(PGRES_COMMAND_OK));       // COMMIT answers ROLLBACK
+  outcome.accept(plan[5], make(PGRES_PIPELINE_SYNC));
   REQUIRE(outcome.failed());
   CHECK(outcome.first_error().code == errc::server_error);
   CHECK_FALSE(outcome.committed());
   auto results = outcome.take();
   CHECK_FALSE(results.results[1]);
+}
+
+TEST_CASE("a query result where a sync was expected is a protocol error") {
+  batch b;
+  b.add(debit);
+  const auto plan = plan_pipeline(b, {}, {&debit});
+  pipeline_outcome outcome(b.size());
+  outcome.accept(plan[1], make(PGRES_TUPLES_OK));
+  REQUIRE(outcome.failed());
+  CHECK(outcome.first_error().code == errc::protocol_error);
 }
 
 TEST_CASE("an aborted slot without an earlier error is a protocol error") {
