@@ -4,6 +4,7 @@
 
 #include <boost/throw_exception.hpp>
 
+#include <ostream>
 #include <stdexcept>
 
 namespace bankd::bank {
@@ -54,6 +55,10 @@ api_error from_db_error(const db::error& e, std::string_view operation) {
       .kv("detail", e.detail)
       .kv("constraint", e.constraint);
   return {http::status::internal_server_error, "internal_error", "internal error"};
+}
+
+std::ostream& operator<<(std::ostream& out, const api_error& e) {
+  return out << static_cast<unsigned>(e.status) << " " << e.code << ": " << e.message;
 }
 
 http::response to_response(const api_error& e) {

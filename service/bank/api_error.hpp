@@ -8,6 +8,7 @@
 
 #include <boost/system/result.hpp>
 
+#include <iosfwd>
 #include <string>
 #include <string_view>
 
@@ -37,5 +38,8 @@ api_error conflict(std::string_view code, std::string message);  // 409
 api_error from_db_error(const db::error& e, std::string_view operation);
 
 http::response to_response(const api_error& e);
+
+// "409 insufficient_funds: account 7 has insufficient funds", for logs and tests.
+std::ostream& operator<<(std::ostream& out, const api_error& e);
 
 }  // namespace bankd::bank

@@ -11,21 +11,20 @@ namespace {
 // debited account or NULL (operator), $6 initiator, $7 idempotency key,
 // $8 reference. A refusal leaves a NULL in a NOT NULL ledger column (or trips
 // the balance CHECK, or the key's UNIQUE), failing the whole statement.
+//
+// Both balances change in one UPDATE so that the two rows are locked in one
+// scan, in the same order by every transfer: A->B and B->A cannot deadlock.
 constexpr db::statement transfer_statement{"bank.transfer", R"sql(
-WITH debit AS (
-  UPDATE accounts SET balance = balance - $3
-   WHERE id = $1 AND closed_at IS NULL
-     AND ($5::bigint IS NULL OR user_id = $5)
-     AND ($4::text IS NULL OR currency = $4)
-  RETURNING id, currency),
-credit AS (
-  UPDATE accounts SET balance = balance + $3
-   WHERE id = $2 AND closed_at IS NULL AND currency = (SELECT currency FROM debit)
-  RETURNING id)
+WITH moved AS (
+  UPDATE accounts SET balance = balance + CASE WHEN id = $1 THEN -$3::bigint ELSE $3::bigint END
+   WHERE id IN ($1, $2) AND closed_at IS NULL
+     AND currency = (SELECT currency FROM accounts WHERE id = $1 AND ($4::text IS NULL OR currency = $4))
+     AND (id = $2 OR $5::bigint IS NULL OR user_id = $5)
+  RETURNING id, currency)
 INSERT INTO transfers (from_account_id, to_account_id, currency, amount, initiated_by,
                        idempotency_key, reference)
-SELECT (SELECT id FROM debit), (SELECT id FROM credit), (SELECT currency FROM debit),
-       $3, $6, $7, $8
+SELECT (SELECT id FROM moved WHERE id = $1), (SELECT id FROM moved WHERE id = $2),
+       (SELECT currency FROM moved WHERE id = $1), $3, $6, $7, $8
 RETURNING id, from_account_id, to_account_id, currency, amount, reference, rfc3339(created_at)
 )sql"};
 

@@ -40,10 +40,17 @@ void log_notice(void*, const PGresult* res) {
       .kv("message", message ? message : "");
 }
 
+// libpq's messages span lines ("...\n\tIs the server running..."); one log
+// line each reads better at 3 a.m.
 std::string trimmed(const char* text) {
-  std::string s = text ? text : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
+  std::string out;
+  for (const char* c = text ? text : ""; *c != '\0'; ++c) {
+    const bool space = *c == '\n' || *c == '\t' || *c == ' ';
+    if (!space) out.push_back(*c);
+    else if (!out.empty() && out.back() != ' ') out.push_back(' ');
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 }  // namespace
@@ -84,6 +91,7 @@ net::awaitable<result<std::unique_ptr<connection>>> connection::connect(
   if (PQenterPipelineMode(raw) != 1)
     co_return error::client(errc::unavailable, trimmed(PQerrorMessage(raw)));
   PQsetNoticeReceiver(raw, &log_notice, nullptr);
+  conn->backend_pid_ = PQbackendPID(raw);
   co_return conn;
 }
 
@@ -281,7 +289,7 @@ bool connection::in_transaction() const noexcept {
   return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
 }
 
-int connection::backend_pid() const noexcept { return PQbackendPID(conn_); }
+int connection::backend_pid() const noexcept { return backend_pid_; }
 
 error connection::fail(errc e, std::string_view what) {
   poisoned_ = true;

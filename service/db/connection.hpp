@@ -62,6 +62,7 @@ public:
   // Usable means: socket healthy, no operation half-done, no transaction open.
   bool is_usable() const noexcept;
   bool in_transaction() const noexcept;
+  // The server process of this connection (known even after it broke).
   int backend_pid() const noexcept;
   clock::time_point last_used() const noexcept { return last_used_; }
 
@@ -92,6 +93,7 @@ private:
   std::vector<const statement*> prepared_;
   std::vector<const char*> param_pointers_;
   clock::time_point last_used_ = clock::now();
+  int backend_pid_ = 0;
 };
 
 }  // namespace bankd::db

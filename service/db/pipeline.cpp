@@ -44,8 +44,9 @@ error error_from_result(const query_result& res, bool connection_bad) {
   err.detail = std::string(res.field(PG_DIAG_MESSAGE_DETAIL));
   err.constraint = std::string(res.field(PG_DIAG_CONSTRAINT_NAME));
   if (err.message.empty() && res) err.message = PQresultErrorMessage(res.native());
-  while (!err.message.empty() && (err.message.back() == '\n' || err.message.back() == ' '))
-    err.message.pop_back();
+  for (auto& c : err.message)
+    if (c == '\n' || c == '\t') c = ' ';
+  while (!err.message.empty() && err.message.back() == ' ') err.message.pop_back();
   // A lost connection surfaces as an error result without a SQLSTATE.
   if (connection_bad && err.sqlstate.empty())
     err.code = make_error_code(errc::connection_lost);

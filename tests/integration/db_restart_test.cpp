@@ -26,13 +26,23 @@ net::awaitable<db::result<void>> ping(db::connection_pool& pool) {
   co_return db::result<void>{};
 }
 
+// Brings the shared cluster back if a test fails while it is stopped.
 struct cluster_restarter {
+  void stop() {
+    test::control_cluster("stop");
+    down = true;
+  }
+  void start() {
+    test::control_cluster("start");
+    down = false;
+  }
   ~cluster_restarter() {
     try {
-      test::control_cluster("start");
+      if (down) test::control_cluster("start");
     } catch (...) {
     }
   }
+  bool down = false;
 };
 
 }  // namespace
@@ -49,8 +59,8 @@ TEST_CASE("queries fail fast while PostgreSQL is down and succeed after it retur
   pool.start();
   REQUIRE(run_async(ioc, ping(pool)));
 
-  cluster_restarter restart_on_exit;
-  test::control_cluster("stop");
+  cluster_restarter cluster;
+  cluster.stop();
 
   // The first query may meet a dead idle connection; after that the pool knows.
   std::vector<db::errc> failures;
@@ -64,7 +74,7 @@ TEST_CASE("queries fail fast while PostgreSQL is down and succeed after it retur
   }
   CHECK(failures.back() == db::errc::unavailable);
 
-  test::control_cluster("start");
+  cluster.start();
   const auto deadline = std::chrono::steady_clock::now() + 15s;
   bool recovered = false;
   while (!recovered && std::chrono::steady_clock::now() < deadline) {

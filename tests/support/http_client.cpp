@@ -38,6 +38,7 @@ void http_client::connect() {
   buffer_.clear();
   stream_.expires_after(std::chrono::seconds(10));
   stream_.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  open_ = true;
 }
 
 http_reply http_client::read_reply() {
@@ -54,7 +55,7 @@ http_reply http_client::read_reply() {
     reply.headers[name] = std::string(field.value());
   }
   reply.body = std::move(res.body());
-  if (!res.keep_alive()) connect();
+  if (!res.keep_alive()) open_ = false;
   return reply;
 }
 
@@ -67,6 +68,7 @@ http_reply http_client::request(const std::string& method, const std::string& ta
   for (const auto& [name, value] : headers) req.set(name, value);
   req.body() = body;
   req.prepare_payload();
+  if (!open_) connect();
   stream_.expires_after(std::chrono::seconds(10));
   http::write(stream_, req);
   return read_reply();
@@ -82,6 +84,7 @@ http_reply http_client::patch(const std::string& target, const nlohmann::json& b
 }
 
 http_reply http_client::raw(const std::string& bytes) {
+  if (!open_) connect();
   stream_.expires_after(std::chrono::seconds(10));
   net::write(stream_, net::buffer(bytes));
   return read_reply();

@@ -49,6 +49,7 @@ private:
   boost::beast::flat_buffer buffer_;
   std::uint16_t port_;
   std::string bearer_;
+  bool open_ = false;  // reconnect lazily, before the next request
 };
 
 }  // namespace bankd::test

@@ -1,0 +1,159 @@
+// The service's life around the database and signals. These stop the shared
+// test cluster or run bankd as a separate process, so they run alone.
+
+#include "support/bankd_server.hpp"
+#include "support/pg_session.hpp"
+#include "support/scratch_database.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+
+using namespace bankd;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+extern char** environ;
+
+namespace {
+
+std::uint16_t free_port() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor probe(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return probe.local_endpoint().port();
+}
+
+struct bankd_process {
+  bankd_process(const std::string& conninfo, std::uint16_t port) {
+    std::vector<std::string> env_strings{"DATABASE_URL=" + conninfo, "PORT=" + std::to_string(port),
+                                         std::string("BANKD_OPERATOR_KEY=") + test::operator_key,
+                                         "BANKD_LISTEN_ADDRESS=127.0.0.1", "THREADS=2", "POOL_SIZE=8",
+                                         "LOG_LEVEL=warn", "BANKD_SHUTDOWN_TIMEOUT_MS=10000"};
+    std::vector<char*> env;
+    for (auto& s : env_strings) env.push_back(s.data());
+    env.push_back(nullptr);
+    std::string binary = test::bankd_binary();
+    char* argv[] = {binary.data(), nullptr};
+    REQUIRE(posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv, env.data()) == 0);
+  }
+  int stop(int signal) {
+    ::kill(pid, signal);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    pid = -1;
+    return status;
+  }
+  ~bankd_process() {
+    if (pid > 0) stop(SIGKILL);
+  }
+  pid_t pid = -1;
+};
+
+bool wait_ready(std::uint16_t port) {
+  for (int i = 0; i < 100; ++i) {
+    try {
+      if (test::http_client(port).get("/readyz").status == 200) return true;
+    } catch (...) {
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+// Brings the shared cluster back if a test fails while it is stopped.
+struct cluster_guard {
+  void stop() {
+    test::control_cluster("stop");
+    down = true;
+  }
+  void start() {
+    test::control_cluster("start");
+    down = false;
+  }
+  ~cluster_guard() {
+    try {
+      if (down) test::control_cluster("start");
+    } catch (...) {
+    }
+  }
+  bool down = false;
+};
+
+}  // namespace
+
+TEST_CASE("readiness is 503 while the database is down and 200 when it returns") {
+  test::scratch_database db;
+  test::bankd_server server(db.conninfo(), 1, 2);
+  auto client = server.client();
+  REQUIRE(client.get("/readyz").status == 200);
+  {
+    cluster_guard cluster;
+    cluster.stop();
+    const auto started = std::chrono::steady_clock::now();
+    auto down = client.get("/readyz");
+    CHECK(down.status == 503);
+    CHECK(down.header("retry-after") == "1");
+    CHECK(std::chrono::steady_clock::now() - started < 2s);
+    CHECK(client.get("/healthz").status == 200);
+    // Requests that need the database fail fast with 503 too.
+    auto op = server.operator_client();
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(op.post("/users", {{"name", "x"}, {"email", "x@example.com"}}).status == 503);
+    CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+    cluster.start();
+  }
+  bool ready = false;
+  for (int i = 0; i < 100 && !ready; ++i) {
+    ready = client.get("/readyz").status == 200;
+    if (!ready) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(ready);
+}
+
+TEST_CASE("SIGTERM with requests in flight answers every request bankd accepted") {
+  test::scratch_database db;
+  const auto port = free_port();
+  bankd_process bankd(db.conninfo(), port);
+  REQUIRE(wait_ready(port));
+  test::http_client op(port, test::operator_key);
+  std::vector<test::funded_account> accounts;
+  for (int i = 0; i < 4; ++i) accounts.push_back(test::create_funded_account(op, "EUR", 1'000'000));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> acknowledged{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c)
+    clients.emplace_back([&, c] {
+      try {
+        test::http_client client(port, accounts[static_cast<std::size_t>(c % 4)].api_key);
+        for (int i = 0; !stop; ++i) {
+          const json body{{"from_account_id", accounts[static_cast<std::size_t>(c % 4)].account_id},
+                          {"to_account_id", accounts[static_cast<std::size_t>((c + 1) % 4)].account_id},
+                          {"amount", 1}};
+          auto reply = client.post("/transfers", body, {{"Idempotency-Key", "s" + std::to_string(c) + "-" + std::to_string(i)}});
+          if (reply.status == 201) ++acknowledged;
+          if (reply.header("connection") == "close") break;  // bankd is shutting down
+        }
+      } catch (...) {
+        // Connection closed by the shutdown between requests.
+      }
+    });
+  std::this_thread::sleep_for(1500ms);
+  const int status = bankd.stop(SIGTERM);
+  stop = true;
+  for (auto& t : clients) t.join();
+
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(acknowledged > 0);
+  test::pg_session check(db.conninfo());
+  // Nothing committed without its client hearing about it, nothing
+  // acknowledged that did not commit.
+  CHECK(check.scalar_int("SELECT count(*) FROM transfers WHERE initiated_by <> 0") == acknowledged);
+}
