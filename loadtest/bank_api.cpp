@@ -1,0 +1,140 @@
+#include "loadtest/bank_api.hpp"
+
+#include <boost/beast/core/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+
+namespace bankd::loadtest {
+namespace net = boost::asio;
+using boost::beast::http::verb;
+using nlohmann::json;
+
+namespace {
+
+std::string ids_json(const run_record& record) {
+  std::string out = R"({"account_ids":[)";
+  for (std::size_t i = 0; i < record.accounts.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += std::to_string(record.accounts[i].id);
+  }
+  return out + "]}";
+}
+
+transfer_answer classify_created(const reply& r, const account& from, const account& to,
+                                 std::int64_t amount, bool fresh) {
+  transfer_answer a{outcome::acknowledged, 0, "201", {}};
+  const auto body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.value("id", json()).is_number_integer()) {
+    a.anomaly = "201 without a transfer id: " + r.body.substr(0, 200);
+    return a;
+  }
+  a.transfer_id = body["id"].get<std::int64_t>();
+  if (body.value("from_account_id", std::int64_t{0}) != from.id ||
+      body.value("to_account_id", std::int64_t{0}) != to.id ||
+      body.value("amount", std::int64_t{0}) != amount)
+    a.anomaly = "201 for a different transfer than requested: " + r.body.substr(0, 200);
+  else if (fresh && r.replayed)
+    a.anomaly = "201 marked Idempotent-Replayed for a key never sent before (transfer " +
+                std::to_string(a.transfer_id) + ")";
+  return a;
+}
+
+}  // namespace
+
+std::string transfer_body(std::int64_t from_id, std::int64_t to_id, std::int64_t amount) {
+  return R"({"from_account_id":)" + std::to_string(from_id) + R"(,"to_account_id":)" +
+         std::to_string(to_id) + R"(,"amount":)" + std::to_string(amount) + "}";
+}
+
+std::string error_code_of(const reply& r) {
+  const auto body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return "";
+  const auto error = body.value("error", json::object());
+  return error.is_object() ? error.value("code", std::string()) : "";
+}
+
+transfer_answer classify_transfer(const reply_result& answer, const account& from,
+                                  const account& to, std::int64_t amount, bool fresh) {
+  if (!answer) {
+    const bool timed_out = answer.error() == boost::beast::error::timeout;
+    return {outcome::ambiguous, 0, timed_out ? "timeout" : "connection error", {}};
+  }
+  const auto& r = *answer;
+  if (r.status == 201) return classify_created(r, from, to, amount, fresh);
+  auto label = std::to_string(r.status);
+  if (const auto code = error_code_of(r); !code.empty()) label += " " + code;
+  if (r.status >= 400 && r.status < 500) return {outcome::refused, 0, label, {}};
+  if (r.status >= 500) return {outcome::ambiguous, 0, label, {}};
+  return {outcome::ambiguous, 0, label,
+          "unexpected status " + std::to_string(r.status) + " for a transfer"};
+}
+
+net::awaitable<reply_result> send_transfer(http_connection& conn, const run_record& record,
+                                           const attempt& a, std::chrono::milliseconds timeout) {
+  const auto& from = record.accounts[a.from];
+  const auto body = transfer_body(from.id, record.accounts[a.to].id, a.amount);
+  const auto key = record.transfer_key(a.seq);
+  co_return co_await conn.exec(verb::post, "/transfers", {body, from.api_key, key}, timeout);
+}
+
+std::optional<audit_reading> parse_audit(const std::string& body) {
+  const auto j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  try {
+    audit_reading out;
+    for (const auto& a : j.at("accounts"))
+      out.accounts.push_back({a.at("id").get<std::int64_t>(), a.at("currency").get<std::string>(),
+                              a.at("balance").get<std::int64_t>(),
+                              a.at("kind").get<std::string>()});
+    for (const auto& t : j.at("totals"))
+      out.totals.push_back(
+          {t.at("currency").get<std::string>(), t.at("customer_total").get<std::int64_t>(),
+           t.at("funding_balance").get<std::int64_t>(), t.at("sum").get<std::int64_t>()});
+    out.ledger_rows = j.at("ledger_rows").get<std::int64_t>();
+    return out;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+net::awaitable<boost::system::result<audit_reading, std::string>> read_audit(
+    http_connection& conn, const run_record& record, const std::string& operator_key,
+    std::chrono::milliseconds timeout) {
+  const auto body = ids_json(record);
+  auto answer =
+      co_await conn.exec(verb::post, "/audit/balances", {body, operator_key, {}}, timeout);
+  if (!answer) co_return answer.error().message();
+  if (answer->status != 200)
+    co_return "audit answered " + std::to_string(answer->status) + " " + error_code_of(*answer);
+  auto reading = parse_audit(answer->body);
+  if (!reading) co_return std::string("audit answer is not the documented JSON");
+  co_return std::move(*reading);
+}
+
+double sum_counter(std::string_view exposition, std::string_view name) {
+  double sum = 0;
+  while (!exposition.empty()) {
+    const auto end = exposition.find('\n');
+    const auto line = exposition.substr(0, end);
+    exposition = end == std::string_view::npos ? std::string_view{} : exposition.substr(end + 1);
+    if (!line.starts_with(name) || line.size() <= name.size()) continue;
+    const char next = line[name.size()];
+    if (next != '{' && next != ' ') continue;  // another metric sharing the prefix
+    // The value follows the labels (which may hold spaces); strtod stops
+    // before an optional timestamp.
+    const auto value_at = next == '{' ? line.rfind('}') + 1 : name.size();
+    sum += std::strtod(std::string(line.substr(value_at)).c_str(), nullptr);
+  }
+  return sum;
+}
+
+net::awaitable<std::optional<double>> scrape_counter(http_connection& conn, std::string_view name,
+                                                     std::chrono::milliseconds timeout) {
+  auto answer = co_await conn.exec(verb::get, "/metrics", {}, timeout);
+  if (!answer || answer->status != 200) co_return std::nullopt;
+  co_return sum_counter(answer->body, name);
+}
+
+}  // namespace bankd::loadtest

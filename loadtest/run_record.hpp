@@ -1,0 +1,83 @@
+#pragma once
+// What a run knows about its accounts and its transfer requests: the evidence
+// every integrity check works from. Filled on the load thread; read by the
+// checks after the load has stopped.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace bankd::loadtest {
+
+struct account {
+  std::int64_t id = 0;
+  std::int64_t user_id = 0;
+  std::string api_key;  // the owner's: transfers debiting this account use it
+  std::string currency;
+  std::int64_t deposit = 0;  // its starting balance
+};
+
+// What the first answer to a transfer request said.
+enum class outcome : std::uint8_t {
+  acknowledged,  // 201: the transfer happened
+  refused,       // a 4xx: it did not, and left no ledger row
+  ambiguous,     // 5xx, timeout or dropped connection: unknown until replayed
+};
+
+// What replaying an ambiguous request taught us.
+enum class resolution : std::uint8_t {
+  not_needed,
+  committed,      // the replay answered 201: the transfer is in the ledger (once)
+  not_committed,  // the replay was refused (4xx): it is not
+  unresolved,     // the replay never got a definite answer
+};
+
+struct attempt {
+  std::uint64_t seq = 0;   // the Idempotency-Key's suffix
+  std::uint32_t from = 0;  // indexes into run_record::accounts
+  std::uint32_t to = 0;
+  std::int64_t amount = 0;
+  std::int64_t transfer_id = 0;  // from the 201 (first answer or replay)
+  std::uint16_t status = 0;      // of the first answer; 0: none came
+  outcome first = outcome::ambiguous;
+  resolution replay = resolution::not_needed;
+
+  bool committed() const noexcept {
+    return first == outcome::acknowledged || replay == resolution::committed;
+  }
+  bool certain() const noexcept {
+    return first != outcome::ambiguous || replay != resolution::unresolved;
+  }
+};
+
+// A broken invariant, with what shows it.
+struct violation {
+  std::string check;
+  std::string evidence;
+};
+
+struct run_record {
+  std::string run_id;  // unique per run; prefixes every Idempotency-Key and email
+  std::vector<account> accounts;
+  std::deque<attempt> attempts;  // a deque: references stay valid while workers append
+
+  std::string transfer_key(std::uint64_t seq) const { return run_id + "-t" + std::to_string(seq); }
+  std::string deposit_key(std::size_t index) const { return run_id + "-d" + std::to_string(index); }
+  // Money in our accounts before the load, per currency.
+  std::map<std::string, std::int64_t> start_totals() const {
+    std::map<std::string, std::int64_t> totals;
+    for (const auto& a : accounts) totals[a.currency] += a.deposit;
+    return totals;
+  }
+  // Account id -> index into accounts.
+  std::unordered_map<std::int64_t, std::uint32_t> index_by_id() const {
+    std::unordered_map<std::int64_t, std::uint32_t> index;
+    for (std::uint32_t i = 0; i < accounts.size(); ++i) index.emplace(accounts[i].id, i);
+    return index;
+  }
+};
+
+}  // namespace bankd::loadtest
