@@ -16,6 +16,10 @@ constexpr auto readiness_deadline = std::chrono::seconds(1);
 net::awaitable<http::response> ready(db::connection_pool& pool) {
   const auto deadline = db::clock::now() + readiness_deadline;
   auto leased = co_await pool.acquire(deadline);
+  // Every connection busy means the database answers: a saturated instance
+  // must not drop out of its load balancer, that would only move the load.
+  if (!leased && leased.error().code == db::errc::pool_exhausted)
+    co_return http::json_response(http::status::ok, {{"status", "ready"}, {"pool", "busy"}});
   if (!leased)
     co_return http::unavailable_response("database_unavailable", leased.error().code.message());
   db::batch probe;
