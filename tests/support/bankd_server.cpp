@@ -5,7 +5,7 @@
 
 namespace bankd::test {
 
-bankd_server::bankd_server(const std::string& conninfo, unsigned threads, std::size_t pool_size) {
+app::config bankd_server::test_config(const std::string& conninfo, unsigned threads, std::size_t pool_size) {
   app::config cfg;
   cfg.database_url = conninfo;
   cfg.listen_address = "127.0.0.1";
@@ -14,7 +14,14 @@ bankd_server::bankd_server(const std::string& conninfo, unsigned threads, std::s
   cfg.pool_size = cfg.pool_max = pool_size;
   cfg.operator_key = operator_key;
   cfg.shutdown_timeout = std::chrono::seconds(5);
-  service_ = std::make_unique<app::service>(cfg);
+  return cfg;
+}
+
+bankd_server::bankd_server(const std::string& conninfo, unsigned threads, std::size_t pool_size)
+    : bankd_server(test_config(conninfo, threads, pool_size)) {}
+
+bankd_server::bankd_server(app::config cfg) {
+  service_ = std::make_unique<app::service>(std::move(cfg));
   service_->start();
   port_ = service_->port();
 }

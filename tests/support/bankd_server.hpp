@@ -16,7 +16,14 @@ inline constexpr const char* operator_key = "test-operator-key-0123456789";
 class bankd_server {
 public:
   explicit bankd_server(const std::string& conninfo, unsigned threads = 2, std::size_t pool_size = 8);
+  // For tests of limits and timeouts: start from test_config() and change
+  // what the test is about (read_timeout, max_connections, ...).
+  explicit bankd_server(app::config cfg);
   ~bankd_server();
+
+  // What the first constructor runs: loopback, a free port, the test operator key.
+  static app::config test_config(const std::string& conninfo, unsigned threads = 2,
+                                 std::size_t pool_size = 8);
 
   std::uint16_t port() const { return port_; }
   http_client client(std::string bearer = {}) const { return http_client(port_, std::move(bearer)); }
