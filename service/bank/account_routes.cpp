@@ -171,7 +171,9 @@ struct page {
 outcome<page> parse_page(std::string_view query) {
   page p;
   if (query.empty()) return p;
-  const boost::urls::string_view text(query.data(), query.size());
+  // A NUL-terminated copy: Boost.URL 1.81's parse_query measures its input
+  // with strlen, and the query is a slice of the request's header buffer.
+  const std::string text(query);
   if (!boost::urls::parse_query(text)) return invalid("malformed query string");
   for (const auto& param : boost::urls::params_view(text)) {  // validated: does not throw
     const auto value = parse_path_id(param.value);
