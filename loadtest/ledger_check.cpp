@@ -65,8 +65,12 @@ void check_money_supply(pg_reader& db, std::vector<violation>& out) {
 
 std::string id_array(const run_record& record) {
   std::string out = "{";
-  for (const auto& a : record.accounts) out += (out.size() > 1 ? "," : "") + std::to_string(a.id);
-  return out + "}";
+  for (const auto& a : record.accounts) {
+    if (out.size() > 1) out.push_back(',');
+    out += std::to_string(a.id);
+  }
+  out.push_back('}');
+  return out;
 }
 
 // Parses "<run id>-t<seq>"; nullopt for anything else.

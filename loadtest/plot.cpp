@@ -39,8 +39,8 @@ std::string gnuplot_script(const std::string& png_path, const std::string& title
     << "set xlabel 'elapsed (s)'\n"
     << "set ylabel 'transfers/s'\n"
     << "set y2label 'p99 latency (ms)'\n"
-    << "set ytics nomirror\nset y2tics\nset yrange [0:*]\nset y2range [0:*]\nset grid\nset key top "
-       "left\n"
+    << "set ytics nomirror\nset y2tics\nset yrange [0:*]\nset y2range [0:*]\nset grid\n"
+    << "set key below\n"
     << "plot $data using 1:2 with linespoints title 'throughput' axes x1y1, \\\n"
     << "     $data using 1:3 with linespoints title 'p99' axes x1y2\n";
   return s.str();
