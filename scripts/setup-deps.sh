@@ -16,8 +16,9 @@ declare -A group_packages=(
   [postgres]="postgresql-15 postgresql-client-15"
   [bench]="wrk hyperfine gnuplot-nox"
   [container]="podman buildah debootstrap"
+  [lint]="clang-tidy-14"
 )
-group_order=(build postgres bench container)
+group_order=(build postgres bench container lint)
 default_groups=(build postgres)
 
 # Installing postgresql-15 normally creates and starts a "main" cluster on

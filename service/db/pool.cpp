@@ -274,7 +274,9 @@ net::awaitable<void> pool_impl::maintain(std::shared_ptr<pool_impl> /*keep_alive
 void pool_impl::check_idle(bool all) {
   const auto now = clock::now();
   std::deque<std::unique_ptr<connection>> keep;
-  std::vector<std::unique_ptr<connection>> to_ping, broken, surplus;
+  std::vector<std::unique_ptr<connection>> to_ping;
+  std::vector<std::unique_ptr<connection>> broken;
+  std::vector<std::unique_ptr<connection>> surplus;
   std::size_t open = open_count();
   for (auto& conn : idle_) {
     const auto idle_for = now - conn->last_used();

@@ -18,8 +18,8 @@
 namespace bankd::http {
 
 struct server_limits {
-  std::size_t body_limit = 64 * 1024;
-  std::size_t header_limit = 8 * 1024;
+  std::size_t body_limit = std::size_t{64} * 1024;
+  std::size_t header_limit = std::size_t{8} * 1024;
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds write_timeout{10'000};

@@ -73,6 +73,7 @@ std::vector<migration> discover(const fs::path& dir) {
 }
 
 fs::path default_directory() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): called at start-up, before any thread.
   if (const char* dir = std::getenv("BANKD_MIGRATIONS_DIR"); dir != nullptr && *dir != '\0')
     return dir;
   std::error_code ec;

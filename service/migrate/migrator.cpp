@@ -34,6 +34,7 @@ public:
   // Runs SQL (several statements allowed when there are no parameters).
   result_ptr run(const std::string& sql, const std::vector<std::string>& params = {}) {
     std::vector<const char*> values;
+    values.reserve(params.size());
     for (const auto& p : params) values.push_back(p.c_str());
     result_ptr res(params.empty() ? PQexec(conn_, sql.c_str())
                                   : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
@@ -71,6 +72,7 @@ std::vector<applied_migration> read_applied(session& s) {
   if (std::string_view(PQgetvalue(exists.get(), 0, 0)) != "t") return {};
   auto res = s.run("SELECT version, name, checksum, applied_at::text FROM schema_migrations ORDER BY version");
   std::vector<applied_migration> applied;
+  applied.reserve(static_cast<std::size_t>(PQntuples(res.get())));
   for (int row = 0; row < PQntuples(res.get()); ++row)
     applied.push_back({std::stoi(PQgetvalue(res.get(), row, 0)), PQgetvalue(res.get(), row, 1),
                        PQgetvalue(res.get(), row, 2), PQgetvalue(res.get(), row, 3)});

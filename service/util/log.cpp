@@ -1,5 +1,6 @@
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -36,10 +37,9 @@ void append_timestamp(std::string& out) {
 }
 
 bool needs_quotes(std::string_view value) {
-  if (value.empty()) return true;
-  for (const char c : value)
-    if (c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20) return true;
-  return false;
+  return value.empty() || std::any_of(value.begin(), value.end(), [](char c) {
+           return c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20;
+         });
 }
 
 void append_quoted(std::string& out, std::string_view value) {
@@ -123,7 +123,7 @@ line& line::raw(std::string_view key, std::string_view value) {
 
 namespace bankd::util {
 
-void log_failure::operator()(std::exception_ptr e) const {
+void log_failure::operator()(const std::exception_ptr& e) const {
   if (!e) return;
   try {
     std::rethrow_exception(e);

@@ -10,7 +10,7 @@ namespace bankd::util {
 // accept loop) is a bug: rethrow it out of io_context::run() instead of
 // swallowing it as boost::asio::detached would.
 struct rethrow_t {
-  void operator()(std::exception_ptr e) const {
+  void operator()(const std::exception_ptr& e) const {
     if (e) std::rethrow_exception(e);
   }
 };
@@ -20,7 +20,7 @@ inline constexpr rethrow_t rethrow{};
 // not take the process down.
 struct log_failure {
   std::string_view task;
-  void operator()(std::exception_ptr e) const;
+  void operator()(const std::exception_ptr& e) const;
 };
 
 }  // namespace bankd::util
