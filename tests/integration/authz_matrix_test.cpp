@@ -25,16 +25,21 @@ using nlohmann::json;
 namespace {
 
 enum class caller { none, bad_key, other_user, owner, operator_key };
-constexpr std::array<caller, 5> callers = {caller::none, caller::bad_key, caller::other_user, caller::owner,
-                                           caller::operator_key};
+constexpr std::array<caller, 5> callers = {caller::none, caller::bad_key, caller::other_user,
+                                           caller::owner, caller::operator_key};
 
 const char* name_of(caller c) {
   switch (c) {
-    case caller::none: return "no key";
-    case caller::bad_key: return "bad key";
-    case caller::other_user: return "other user's key";
-    case caller::owner: return "own key";
-    case caller::operator_key: return "operator key";
+    case caller::none:
+      return "no key";
+    case caller::bad_key:
+      return "bad key";
+    case caller::other_user:
+      return "other user's key";
+    case caller::owner:
+      return "own key";
+    case caller::operator_key:
+      return "operator key";
   }
   return "?";
 }
@@ -67,7 +72,7 @@ struct target {
 };
 
 class bank_world {
-public:
+ public:
   test::scratch_database db;
   test::bankd_server server{db.conninfo()};
   test::http_client op = server.operator_client();
@@ -90,11 +95,13 @@ public:
 
   test::funded_account open_customer(std::int64_t deposit) {
     auto customer = test::create_funded_account(op, "EUR", 0);
-    if (funding_ == 0) funding_ = sql_.scalar_int("SELECT id FROM accounts WHERE kind = 'funding' AND currency = 'EUR'");
+    if (funding_ == 0)
+      funding_ =
+          sql_.scalar_int("SELECT id FROM accounts WHERE kind = 'funding' AND currency = 'EUR'");
     expected[customer.account_id] += 0;
     if (deposit > 0) {
-      auto done = op.post(path("/accounts/", customer.account_id, "/deposits"), {{"amount", deposit}},
-                          {{"Idempotency-Key", next_key()}});
+      auto done = op.post(path("/accounts/", customer.account_id, "/deposits"),
+                          {{"amount", deposit}}, {{"Idempotency-Key", next_key()}});
       REQUIRE(done.status == 201);
       apply({funding_, customer.account_id, deposit});
     }
@@ -114,10 +121,12 @@ public:
 
   test::pg_session& sql() { return sql_; }
 
-private:
-  std::int64_t send(const test::funded_account& as, std::int64_t from, std::int64_t to, std::int64_t amount) {
+ private:
+  std::int64_t send(const test::funded_account& as, std::int64_t from, std::int64_t to,
+                    std::int64_t amount) {
     auto client = server.client(as.api_key);
-    auto sent = client.post("/transfers", {{"from_account_id", from}, {"to_account_id", to}, {"amount", amount}},
+    auto sent = client.post("/transfers",
+                            {{"from_account_id", from}, {"to_account_id", to}, {"amount", amount}},
                             {{"Idempotency-Key", next_key()}});
     REQUIRE(sent.status == 201);
     apply({from, to, amount});
@@ -135,30 +144,48 @@ struct row {
 };
 
 constexpr std::array<unsigned, 5> public_endpoint = {200, 200, 200, 200, 200};
-constexpr std::array<unsigned, 5> owner_or_operator(unsigned ok) { return {401, 401, 403, ok, ok}; }
-constexpr std::array<unsigned, 5> operator_only(unsigned ok) { return {401, 401, 403, 403, ok}; }
+constexpr std::array<unsigned, 5> owner_or_operator(unsigned ok) {
+  return {401, 401, 403, ok, ok};
+}
+constexpr std::array<unsigned, 5> operator_only(unsigned ok) {
+  return {401, 401, 403, 403, ok};
+}
 
 std::vector<row> matrix() {
   using w = bank_world;
   using t = target;
   return {
-      {"GET /healthz", public_endpoint, [](w&, const t&, caller) { return request_spec{"GET", "/healthz"}; }},
-      {"GET /readyz", public_endpoint, [](w&, const t&, caller) { return request_spec{"GET", "/readyz"}; }},
-      {"GET /metrics", public_endpoint, [](w&, const t&, caller) { return request_spec{"GET", "/metrics"}; }},
+      {"GET /healthz", public_endpoint,
+       [](w&, const t&, caller) {
+         return request_spec{"GET", "/healthz"};
+       }},
+      {"GET /readyz", public_endpoint,
+       [](w&, const t&, caller) {
+         return request_spec{"GET", "/readyz"};
+       }},
+      {"GET /metrics", public_endpoint,
+       [](w&, const t&, caller) {
+         return request_spec{"GET", "/metrics"};
+       }},
 
       {"POST /users", operator_only(201),
        [](w& world, const t&, caller) {
          const auto n = std::to_string(world.serial++);
-         return request_spec{"POST", "/users", json{{"name", "new " + n}, {"email", "new" + n + "@example.com"}}};
+         return request_spec{"POST", "/users",
+                             json{{"name", "new " + n}, {"email", "new" + n + "@example.com"}}};
        }},
       {"GET /users/{id}", owner_or_operator(200),
-       [](w&, const t& x, caller) { return request_spec{"GET", path("/users/", x.owner.user_id)}; }},
+       [](w&, const t& x, caller) {
+         return request_spec{"GET", path("/users/", x.owner.user_id)};
+       }},
       {"PATCH /users/{id}", owner_or_operator(200),
        [](w&, const t& x, caller) {
          return request_spec{"PATCH", path("/users/", x.owner.user_id), json{{"name", "renamed"}}};
        }},
       {"DELETE /users/{id} (holding money)", owner_or_operator(409),
-       [](w&, const t& x, caller) { return request_spec{"DELETE", path("/users/", x.owner.user_id)}; }},
+       [](w&, const t& x, caller) {
+         return request_spec{"DELETE", path("/users/", x.owner.user_id)};
+       }},
       {"DELETE /users/{id} (empty)", owner_or_operator(204),
        [](w& world, const t& x, caller) {
          // Empty the owner first (the money goes to the third party, by the operator).
@@ -168,22 +195,32 @@ std::vector<row> matrix() {
                                    {"amount", world.expected[x.owner.account_id]}},
                                   {{"Idempotency-Key", world.next_key()}});
          REQUIRE(out.status == 201);
-         world.apply({x.owner.account_id, world.third.account_id, world.expected[x.owner.account_id]});
+         world.apply(
+             {x.owner.account_id, world.third.account_id, world.expected[x.owner.account_id]});
          return request_spec{"DELETE", path("/users/", x.owner.user_id)};
        }},
       {"GET /users/{id}/accounts", owner_or_operator(200),
-       [](w&, const t& x, caller) { return request_spec{"GET", path("/users/", x.owner.user_id, "/accounts")}; }},
+       [](w&, const t& x, caller) {
+         return request_spec{"GET", path("/users/", x.owner.user_id, "/accounts")};
+       }},
 
       {"POST /accounts", owner_or_operator(201),
        [](w&, const t& x, caller) {
-         return request_spec{"POST", "/accounts", json{{"currency", "EUR"}, {"user_id", x.owner.user_id}}};
+         return request_spec{"POST", "/accounts",
+                             json{{"currency", "EUR"}, {"user_id", x.owner.user_id}}};
        }},
       {"GET /accounts/{id}", owner_or_operator(200),
-       [](w&, const t& x, caller) { return request_spec{"GET", path("/accounts/", x.owner.account_id)}; }},
+       [](w&, const t& x, caller) {
+         return request_spec{"GET", path("/accounts/", x.owner.account_id)};
+       }},
       {"DELETE /accounts/{id} (empty)", owner_or_operator(204),
-       [](w&, const t& x, caller) { return request_spec{"DELETE", path("/accounts/", x.empty_account)}; }},
+       [](w&, const t& x, caller) {
+         return request_spec{"DELETE", path("/accounts/", x.empty_account)};
+       }},
       {"DELETE /accounts/{id} (holding money)", owner_or_operator(409),
-       [](w&, const t& x, caller) { return request_spec{"DELETE", path("/accounts/", x.owner.account_id)}; }},
+       [](w&, const t& x, caller) {
+         return request_spec{"DELETE", path("/accounts/", x.owner.account_id)};
+       }},
       {"GET /accounts/{id}/transfers", owner_or_operator(200),
        [](w&, const t& x, caller) {
          return request_spec{"GET", path("/accounts/", x.owner.account_id, "/transfers")};
@@ -192,12 +229,16 @@ std::vector<row> matrix() {
       {"POST /transfers debiting the owner's account", owner_or_operator(201),
        [](w& world, const t& x, caller) {
          const movement m{x.owner.account_id, world.third.account_id, 7};
-         return request_spec{"POST", "/transfers",
-                             json{{"from_account_id", m.from}, {"to_account_id", m.to}, {"amount", m.amount}},
-                             {{"Idempotency-Key", world.next_key()}}, m};
+         return request_spec{
+             "POST",
+             "/transfers",
+             json{{"from_account_id", m.from}, {"to_account_id", m.to}, {"amount", m.amount}},
+             {{"Idempotency-Key", world.next_key()}},
+             m};
        }},
       // A user may credit any account, from its own.
-      {"POST /transfers crediting the owner's account", {401, 401, 201, 201, 201},
+      {"POST /transfers crediting the owner's account",
+       {401, 401, 201, 201, 201},
        [](w& world, const t& x, caller c) {
          // The owner pays into its other account; the operator pays from the
          // third party, so only the other user's cell touches her money.
@@ -206,43 +247,60 @@ std::vector<row> matrix() {
                                                      : world.third.account_id;
          const auto to = c == caller::owner ? x.empty_account : x.owner.account_id;
          const movement m{from, to, 5};
-         return request_spec{"POST", "/transfers",
-                             json{{"from_account_id", m.from}, {"to_account_id", m.to}, {"amount", m.amount}},
-                             {{"Idempotency-Key", world.next_key()}}, m};
+         return request_spec{
+             "POST",
+             "/transfers",
+             json{{"from_account_id", m.from}, {"to_account_id", m.to}, {"amount", m.amount}},
+             {{"Idempotency-Key", world.next_key()}},
+             m};
        }},
       {"POST /accounts/{id}/deposits", operator_only(201),
        [](w& world, const t& x, caller) {
-         return request_spec{"POST", path("/accounts/", x.owner.account_id, "/deposits"), json{{"amount", 50}},
-                             {{"Idempotency-Key", world.next_key()}},
-                             movement{world.sql().scalar_int("SELECT id FROM accounts WHERE kind = 'funding'"),
-                                      x.owner.account_id, 50}};
+         return request_spec{
+             "POST",
+             path("/accounts/", x.owner.account_id, "/deposits"),
+             json{{"amount", 50}},
+             {{"Idempotency-Key", world.next_key()}},
+             movement{world.sql().scalar_int("SELECT id FROM accounts WHERE kind = 'funding'"),
+                      x.owner.account_id, 50}};
        }},
       {"GET /transfers/{id} (owner sent it)", owner_or_operator(200),
-       [](w&, const t& x, caller) { return request_spec{"GET", path("/transfers/", x.sent_transfer)}; }},
+       [](w&, const t& x, caller) {
+         return request_spec{"GET", path("/transfers/", x.sent_transfer)};
+       }},
       {"GET /transfers/{id} (owner received it)", owner_or_operator(200),
-       [](w&, const t& x, caller) { return request_spec{"GET", path("/transfers/", x.received_transfer)}; }},
+       [](w&, const t& x, caller) {
+         return request_spec{"GET", path("/transfers/", x.received_transfer)};
+       }},
 
       {"POST /audit/balances", operator_only(200),
        [](w&, const t& x, caller) {
-         return request_spec{"POST", "/audit/balances", json{{"account_ids", {x.owner.account_id}}}};
+         return request_spec{"POST", "/audit/balances",
+                             json{{"account_ids", {x.owner.account_id}}}};
        }},
   };
 }
 
 test::http_client client_for(bank_world& world, const target& x, caller c) {
   switch (c) {
-    case caller::none: return world.server.client();
-    case caller::bad_key: return world.server.client("bk_" + std::string(43, 'A'));
-    case caller::other_user: return world.server.client(world.other.api_key);
-    case caller::owner: return world.server.client(x.owner.api_key);
-    case caller::operator_key: return world.server.client(test::operator_key);
+    case caller::none:
+      return world.server.client();
+    case caller::bad_key:
+      return world.server.client("bk_" + std::string(43, 'A'));
+    case caller::other_user:
+      return world.server.client(world.other.api_key);
+    case caller::owner:
+      return world.server.client(x.owner.api_key);
+    case caller::operator_key:
+      return world.server.client(test::operator_key);
   }
   throw std::logic_error("unknown caller");
 }
 
 }  // namespace
 
-TEST_CASE("every endpoint answers every kind of caller as documented, and nobody moves others' money") {
+TEST_CASE(
+    "every endpoint answers every kind of caller as documented, and nobody moves others' money") {
   bank_world world;
   std::ostringstream table;
   int mismatches = 0;
@@ -253,8 +311,8 @@ TEST_CASE("every endpoint answers every kind of caller as documented, and nobody
       const auto x = world.make_target();
       const auto spec = r.build(world, x, c);
       auto client = client_for(world, x, c);
-      const auto reply = client.request(spec.method, spec.target, spec.body ? spec.body->dump() : std::string(),
-                                        spec.headers);
+      const auto reply = client.request(
+          spec.method, spec.target, spec.body ? spec.body->dump() : std::string(), spec.headers);
       table << " " << name_of(c) << "=" << reply.status;
       INFO(r.name << " with " << name_of(c) << ": " << reply.status << " " << reply.body);
       if (reply.status != r.expected[i]) ++mismatches;
@@ -286,14 +344,15 @@ TEST_CASE("every endpoint answers every kind of caller as documented, and nobody
   // The other user paid only the credits she chose to make: 5 to each owner's
   // account in the crediting row, nothing else.
   CHECK(world.expected[world.other.account_id] == 1000 - 5);
-  CHECK(sql.scalar_int("SELECT balance FROM accounts WHERE id = $1", {std::to_string(world.other.account_id)}) ==
-        1000 - 5);
+  CHECK(sql.scalar_int("SELECT balance FROM accounts WHERE id = $1",
+                       {std::to_string(world.other.account_id)}) == 1000 - 5);
 }
 
 TEST_CASE("malformed or near-miss keys are 401 and move nothing") {
   bank_world world;
   const auto x = world.make_target();
-  const auto before = world.sql().scalar("SELECT string_agg(id || ':' || balance, ',' ORDER BY id) FROM accounts");
+  const auto before =
+      world.sql().scalar("SELECT string_agg(id || ':' || balance, ',' ORDER BY id) FROM accounts");
   const std::string op = test::operator_key;
   const std::vector<std::pair<const char*, std::string>> headers = {
       {"Basic credentials", "Basic dXNlcjpwYXNz"},
@@ -304,10 +363,12 @@ TEST_CASE("malformed or near-miss keys are 401 and move nothing") {
       {"operator key minus its last character", "Bearer " + op.substr(0, op.size() - 1)},
       {"operator key plus a character", "Bearer " + op + "x"},
       {"operator key with different case", "Bearer " + std::string("TEST") + op.substr(4)},
-      {"owner's key minus its last character", "Bearer " + x.owner.api_key.substr(0, x.owner.api_key.size() - 1)},
+      {"owner's key minus its last character",
+       "Bearer " + x.owner.api_key.substr(0, x.owner.api_key.size() - 1)},
       {"owner's key twice", "Bearer " + x.owner.api_key + " " + x.owner.api_key},
-      {"owner's key's hash", "Bearer " + world.sql().scalar("SELECT api_key_sha256 FROM users WHERE id = $1",
-                                                            {std::to_string(x.owner.user_id)})},
+      {"owner's key's hash",
+       "Bearer " + world.sql().scalar("SELECT api_key_sha256 FROM users WHERE id = $1",
+                                      {std::to_string(x.owner.user_id)})},
       {"a 300-character key", "Bearer bk_" + std::string(297, 'a')},
       {"SQL in the key", "Bearer ' OR '1'='1"},
       {"SQL in the key, no spaces", "Bearer '||(SELECT'x')||'--"},
@@ -315,19 +376,24 @@ TEST_CASE("malformed or near-miss keys are 401 and move nothing") {
   auto anonymous = world.server.client();
   for (const auto& [what, value] : headers) {
     INFO(what);
-    auto read = anonymous.request("GET", path("/users/", x.owner.user_id), "", {{"Authorization", value}});
+    auto read =
+        anonymous.request("GET", path("/users/", x.owner.user_id), "", {{"Authorization", value}});
     CHECK(read.status == 401);
-    auto pay = anonymous.request(
-        "POST", "/transfers",
-        json{{"from_account_id", x.owner.account_id}, {"to_account_id", world.other.account_id}, {"amount", 1}}.dump(),
-        {{"Authorization", value}, {"Idempotency-Key", world.next_key()}});
+    auto pay = anonymous.request("POST", "/transfers",
+                                 json{{"from_account_id", x.owner.account_id},
+                                      {"to_account_id", world.other.account_id},
+                                      {"amount", 1}}
+                                     .dump(),
+                                 {{"Authorization", value}, {"Idempotency-Key", world.next_key()}});
     CHECK(pay.status == 401);
   }
-  CHECK(world.sql().scalar("SELECT string_agg(id || ':' || balance, ',' ORDER BY id) FROM accounts") == before);
+  CHECK(world.sql().scalar(
+            "SELECT string_agg(id || ':' || balance, ',' ORDER BY id) FROM accounts") == before);
 
   // The scheme is case-insensitive and surrounding spaces do not matter.
-  CHECK(anonymous.request("GET", "/accounts/" + std::to_string(x.owner.account_id), "",
-                          {{"Authorization", "bEARER   " + x.owner.api_key + "  "}})
+  CHECK(anonymous
+            .request("GET", "/accounts/" + std::to_string(x.owner.account_id), "",
+                     {{"Authorization", "bEARER   " + x.owner.api_key + "  "}})
             .status == 200);
 }
 
@@ -336,15 +402,19 @@ TEST_CASE("a deleted user's key stops working on the thread that deleted it") {
   auto x = world.make_target();
   auto owner = world.server.client(x.owner.api_key);  // one connection: one thread
   auto out = world.op.post("/transfers",
-                           {{"from_account_id", x.owner.account_id}, {"to_account_id", world.third.account_id},
+                           {{"from_account_id", x.owner.account_id},
+                            {"to_account_id", world.third.account_id},
                             {"amount", world.expected[x.owner.account_id]}},
                            {{"Idempotency-Key", world.next_key()}});
   REQUIRE(out.status == 201);
   REQUIRE(owner.get(path("/users/", x.owner.user_id)).status == 200);
   REQUIRE(owner.del(path("/users/", x.owner.user_id)).status == 204);
   CHECK(owner.get(path("/users/", x.owner.user_id)).status == 401);
-  CHECK(owner.post("/transfers",
-                   {{"from_account_id", x.empty_account}, {"to_account_id", world.third.account_id}, {"amount", 1}},
-                   {{"Idempotency-Key", world.next_key()}})
+  CHECK(owner
+            .post("/transfers",
+                  {{"from_account_id", x.empty_account},
+                   {"to_account_id", world.third.account_id},
+                   {"amount", 1}},
+                  {{"Idempotency-Key", world.next_key()}})
             .status == 401);
 }

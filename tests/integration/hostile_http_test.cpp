@@ -39,7 +39,7 @@ using clock_type = std::chrono::steady_clock;
 // One TCP connection on which a test writes exactly the bytes it wants.
 // Every wait has a deadline; errors are returned rather than thrown.
 class raw_connection {
-public:
+ public:
   explicit raw_connection(std::uint16_t port) : stream_(ioc_) {
     stream_.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
   }
@@ -99,11 +99,9 @@ public:
 
   const boost::system::error_code& error() const { return error_; }
   // Bytes received outside read_response(), including what it had buffered.
-  std::string unread() const {
-    return beast::buffers_to_string(buffer_.data()) + unread_;
-  }
+  std::string unread() const { return beast::buffers_to_string(buffer_.data()) + unread_; }
 
-private:
+ private:
   void run() {
     ioc_.restart();
     ioc_.run();
@@ -116,12 +114,14 @@ private:
   std::string unread_;
 };
 
-std::string bearer(const std::string& key) { return "Authorization: Bearer " + key + "\r\n"; }
+std::string bearer(const std::string& key) {
+  return "Authorization: Bearer " + key + "\r\n";
+}
 const std::string op_auth = bearer(test::operator_key);
 
 // A complete request; `headers` are whole lines ending in \r\n.
-std::string request_text(std::string_view method, std::string_view target, std::string_view headers = {},
-                         std::string_view body = {}) {
+std::string request_text(std::string_view method, std::string_view target,
+                         std::string_view headers = {}, std::string_view body = {}) {
   std::string text;
   text.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
   text.append(headers);
@@ -192,8 +192,9 @@ TEST_CASE("bodies over 64 KiB are refused with 413 and the connection is closed"
   }
   SECTION("a Content-Length of 1 GiB is refused before any body is sent") {
     raw_connection conn(server.port());
-    REQUIRE_FALSE(conn.send("POST /users HTTP/1.1\r\nHost: x\r\n" + op_auth +
-                            "Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n"));
+    REQUIRE_FALSE(
+        conn.send("POST /users HTTP/1.1\r\nHost: x\r\n" + op_auth +
+                  "Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n"));
     auto res = conn.read_response();
     REQUIRE(res);
     CHECK(res->result_int() == 413);
@@ -227,14 +228,16 @@ TEST_CASE("headers over 8 KiB are refused with 431 and the connection is closed"
 
   SECTION("6 KiB of headers are fine") {
     raw_connection conn(server.port());
-    REQUIRE_FALSE(conn.send(request_text("GET", "/healthz", "X-Pad: " + std::string(6 * 1024, 'p') + "\r\n")));
+    REQUIRE_FALSE(conn.send(
+        request_text("GET", "/healthz", "X-Pad: " + std::string(6 * 1024, 'p') + "\r\n")));
     auto res = conn.read_response();
     REQUIRE(res);
     CHECK(res->result_int() == 200);
   }
   SECTION("one header of 9 KiB") {
     raw_connection conn(server.port());
-    REQUIRE_FALSE(conn.send(request_text("GET", "/healthz", "X-Pad: " + std::string(9 * 1024, 'p') + "\r\n")));
+    REQUIRE_FALSE(conn.send(
+        request_text("GET", "/healthz", "X-Pad: " + std::string(9 * 1024, 'p') + "\r\n")));
     auto res = conn.read_response();
     REQUIRE(res);
     CHECK(res->result_int() == 431);
@@ -290,8 +293,9 @@ TEST_CASE("a client sending its request slower than the read timeout is disconne
 
   // Sends `text` one byte per `gap` until the server hangs up; returns how
   // long after the first byte that was, or nullopt if it never did.
-  const auto dribble = [](raw_connection& conn, const std::string& text, std::chrono::milliseconds gap)
-      -> std::optional<std::chrono::milliseconds> {
+  const auto dribble =
+      [](raw_connection& conn, const std::string& text,
+         std::chrono::milliseconds gap) -> std::optional<std::chrono::milliseconds> {
     const auto started = clock_type::now();
     for (const char c : text) {
       if (conn.send(std::string_view(&c, 1)) || conn.closed_within(gap))
@@ -402,12 +406,14 @@ TEST_CASE("bytes that are not HTTP/1.1 get 400 and the connection is closed") {
        "POST /users HTTP/1.1\r\nHost: x\r\n" + op_auth + "Content-Length: -1\r\n\r\n" + user},
       {"two different Content-Lengths",
        "POST /users HTTP/1.1\r\nHost: x\r\n" + op_auth + "Content-Type: application/json\r\n" +
-           "Content-Length: 2\r\nContent-Length: " + std::to_string(user.size()) + "\r\n\r\n" + user},
-      {"a Content-Length over 2^64",
-       "POST /users HTTP/1.1\r\nHost: x\r\n" + op_auth + "Content-Length: 99999999999999999999999\r\n\r\n"},
+           "Content-Length: 2\r\nContent-Length: " + std::to_string(user.size()) + "\r\n\r\n" +
+           user},
+      {"a Content-Length over 2^64", "POST /users HTTP/1.1\r\nHost: x\r\n" + op_auth +
+                                         "Content-Length: 99999999999999999999999\r\n\r\n"},
       {"a broken chunk size",
        "POST /users HTTP/1.1\r\nHost: x\r\n" + op_auth +
-           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n" + user + "\r\n0\r\n\r\n"},
+           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n" + user +
+           "\r\n0\r\n\r\n"},
   };
   for (const auto& [what, bytes] : garbage) {
     DYNAMIC_SECTION(what) {
@@ -437,13 +443,15 @@ TEST_CASE("pipelined requests in one write are answered in order") {
   const auto account = [](std::int64_t id) { return "/accounts/" + std::to_string(id); };
 
   SECTION("a transfer, reads that see it, and a 404 between them") {
-    const json transfer{{"from_account_id", alice.account_id}, {"to_account_id", bob.account_id}, {"amount", 100}};
+    const json transfer{
+        {"from_account_id", alice.account_id}, {"to_account_id", bob.account_id}, {"amount", 100}};
     raw_connection conn(server.port());
-    REQUIRE_FALSE(conn.send(request_text("POST", "/transfers", as_alice + "Idempotency-Key: pipe-1\r\n",
-                                         transfer.dump()) +
-                            request_text("GET", account(alice.account_id), as_alice) +
-                            request_text("GET", "/nope", as_alice) +
-                            request_text("GET", account(bob.account_id), op_auth)));
+    REQUIRE_FALSE(
+        conn.send(request_text("POST", "/transfers", as_alice + "Idempotency-Key: pipe-1\r\n",
+                               transfer.dump()) +
+                  request_text("GET", account(alice.account_id), as_alice) +
+                  request_text("GET", "/nope", as_alice) +
+                  request_text("GET", account(bob.account_id), op_auth)));
     auto first = conn.read_response();
     auto second = conn.read_response();
     auto third = conn.read_response();
@@ -465,7 +473,8 @@ TEST_CASE("pipelined requests in one write are answered in order") {
   }
   SECTION("a good request followed by garbage: the answer, then 400 and close") {
     raw_connection conn(server.port());
-    REQUIRE_FALSE(conn.send(request_text("GET", "/healthz") + "GARBAGE\r\n\r\n" + request_text("GET", "/healthz")));
+    REQUIRE_FALSE(conn.send(request_text("GET", "/healthz") + "GARBAGE\r\n\r\n" +
+                            request_text("GET", "/healthz")));
     auto first = conn.read_response();
     auto second = conn.read_response();
     REQUIRE((first && second));
@@ -476,11 +485,13 @@ TEST_CASE("pipelined requests in one write are answered in order") {
   }
   SECTION("Connection: close in the middle ends the pipeline there") {
     raw_connection conn(server.port());
-    REQUIRE_FALSE(conn.send(request_text("GET", account(alice.account_id), as_alice + "Connection: close\r\n") +
-                            request_text("POST", "/transfers", as_alice + "Idempotency-Key: pipe-2\r\n",
-                                         json{{"from_account_id", alice.account_id},
-                                              {"to_account_id", bob.account_id},
-                                              {"amount", 1}}.dump())));
+    REQUIRE_FALSE(conn.send(
+        request_text("GET", account(alice.account_id), as_alice + "Connection: close\r\n") +
+        request_text("POST", "/transfers", as_alice + "Idempotency-Key: pipe-2\r\n",
+                     json{{"from_account_id", alice.account_id},
+                          {"to_account_id", bob.account_id},
+                          {"amount", 1}}
+                         .dump())));
     auto first = conn.read_response();
     REQUIRE(first);
     CHECK(first->result_int() == 200);
@@ -500,7 +511,8 @@ TEST_CASE("Expect: 100-continue") {
 
   SECTION("the server asks for the body, then answers") {
     raw_connection conn(server.port());
-    REQUIRE_FALSE(conn.send(headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
+    REQUIRE_FALSE(
+        conn.send(headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
     auto interim = conn.read_response();
     REQUIRE(interim);
     CHECK(interim->result_int() == 100);
