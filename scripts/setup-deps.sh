@@ -16,9 +16,10 @@ declare -A group_packages=(
   [postgres]="postgresql-15 postgresql-client-15"
   [bench]="wrk hyperfine gnuplot-nox"
   [container]="podman buildah debootstrap"
+  [fuzz]="clang-14 libclang-rt-14-dev"
   [lint]="clang-tidy-14"
 )
-group_order=(build postgres bench container lint)
+group_order=(build postgres bench container lint fuzz)
 default_groups=(build postgres)
 
 # Installing postgresql-15 normally creates and starts a "main" cluster on
