@@ -58,7 +58,8 @@ std::string error_code_of(const reply& r) {
 transfer_answer classify_transfer(const reply_result& answer, const account& from,
                                   const account& to, std::int64_t amount, bool fresh) {
   if (!answer) {
-    const bool timed_out = answer.error() == boost::beast::error::timeout;
+    if (!answer.error().sent) return {outcome::unsent, 0, "connect failed", {}};
+    const bool timed_out = answer.error().code == boost::beast::error::timeout;
     return {outcome::ambiguous, 0, timed_out ? "timeout" : "connection error", {}};
   }
   const auto& r = *answer;
@@ -105,7 +106,7 @@ net::awaitable<boost::system::result<audit_reading, std::string>> read_audit(
   const auto body = ids_json(record);
   auto answer =
       co_await conn.exec(verb::post, "/audit/balances", {body, operator_key, {}}, timeout);
-  if (!answer) co_return answer.error().message();
+  if (!answer) co_return answer.error().code.message();
   if (answer->status != 200)
     co_return "audit answered " + std::to_string(answer->status) + " " + error_code_of(*answer);
   auto reading = parse_audit(answer->body);

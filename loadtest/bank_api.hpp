@@ -17,7 +17,7 @@
 
 namespace bankd::loadtest {
 
-using reply_result = boost::system::result<reply>;
+using reply_result = exec_result;
 
 // Always the same bytes for the same transfer, so a replay is recognised.
 std::string transfer_body(std::int64_t from_id, std::int64_t to_id, std::int64_t amount);

@@ -58,31 +58,31 @@ net::awaitable<boost::system::error_code> http_connection::connect() {
   }
   auto [ec, ignored] = co_await stream_.async_connect(resolved_, use_tuple);
   if (ec) co_return ec;
-  stream_.socket().set_option(tcp::no_delay(true));
+  stream_.socket().set_option(tcp::no_delay(true), ec);  // latency, not throughput, if it fails
   connected_ = true;
   co_return boost::system::error_code{};
 }
 
-net::awaitable<boost::system::result<reply>> http_connection::exec(
-    http::verb method, std::string_view target, const request_parts& parts,
-    std::chrono::milliseconds timeout) {
+net::awaitable<exec_result> http_connection::exec(http::verb method, std::string_view target,
+                                                  const request_parts& parts,
+                                                  std::chrono::milliseconds timeout) {
   stream_.expires_after(timeout);
   if (!connected_) {
     if (auto ec = co_await connect()) {
       close();
-      co_return ec;
+      co_return exec_failure{ec, false};
     }
   }
   auto req = make_request(method, target, where_, parts);
   if (auto [ec, n] = co_await http::async_write(stream_, req, use_tuple); ec) {
     close();
-    co_return ec;
+    co_return exec_failure{ec};
   }
   http::response_parser<http::string_body> parser;
   parser.body_limit(body_limit);
   if (auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, use_tuple); ec) {
     close();
-    co_return ec;
+    co_return exec_failure{ec};
   }
   stream_.expires_never();
   auto res = parser.release();

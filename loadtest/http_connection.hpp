@@ -31,6 +31,15 @@ struct reply {
   bool replayed = false;  // Idempotent-Replayed: true
 };
 
+// Why a request got no response. `sent` is false only when the request
+// certainly never reached the server (the connection could not be opened), so
+// the server cannot have acted on it; once writing has begun it is true.
+struct exec_failure {
+  boost::system::error_code code;
+  bool sent = true;
+};
+using exec_result = boost::system::result<reply, exec_failure>;
+
 // What a request carries besides its method and target.
 struct request_parts {
   std::string_view body;             // JSON; empty: no body
@@ -44,10 +53,9 @@ class http_connection {
 
   // Sends one request and reads its response, connecting first if needed;
   // `timeout` bounds connect, write and read together.
-  boost::asio::awaitable<boost::system::result<reply>> exec(boost::beast::http::verb method,
-                                                            std::string_view target,
-                                                            const request_parts& parts,
-                                                            std::chrono::milliseconds timeout);
+  boost::asio::awaitable<exec_result> exec(boost::beast::http::verb method, std::string_view target,
+                                           const request_parts& parts,
+                                           std::chrono::milliseconds timeout);
   void close();
   const endpoint& where() const noexcept { return where_; }
   boost::asio::any_io_executor executor() { return stream_.get_executor(); }

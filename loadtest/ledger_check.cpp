@@ -138,9 +138,13 @@ void check_attempts(const std::map<std::uint64_t, ledger_row>& rows, const run_r
     } else if (!a.certain()) {
       report.unresolved_present += it != rows.end();
     } else if (it != rows.end()) {
+      const auto why =
+          a.first == outcome::unsent
+              ? std::string(" was never sent (connect failed)")
+              : " was refused (answer " + std::to_string(a.status) +
+                    (a.replay == resolution::not_committed ? ", replay refused too)" : ")");
       keep(report.violations, "ledger_refused_has_row",
-           describe(a, record) + " was refused (first answer " + std::to_string(a.status) +
-               ") but is transfer " + std::to_string(it->second.id));
+           describe(a, record) + why + " but is transfer " + std::to_string(it->second.id));
     }
   }
   if (report.run_rows != report.expected_rows + report.unresolved_present)

@@ -17,6 +17,7 @@ namespace {
 
 constexpr auto tick_interval = std::chrono::seconds(1);
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+constexpr auto unreachable_pause = std::chrono::milliseconds(100);
 
 std::vector<std::size_t> currency_indexes(const run_record& record, const options& o) {
   std::vector<std::size_t> out;
@@ -78,6 +79,10 @@ net::awaitable<void> load_phase::work(http_connection& conn) {
     if (a.first == outcome::ambiguous)
       a.replay = resolution::unresolved;  // until a replay says otherwise
     stats_.record(meaning, static_cast<std::uint64_t>(latency.count()));
+    if (a.first == outcome::unsent) {  // bankd is not there: do not spin on refused connects
+      timer.expires_after(unreachable_pause);
+      co_await timer.async_wait(use_tuple);
+    }
   }
 }
 

@@ -18,6 +18,9 @@ void load_stats::record(const transfer_answer& answer, std::uint64_t latency_us)
     case outcome::ambiguous:
       ++ambiguous_;
       break;
+    case outcome::unsent:
+      ++unsent_;
+      break;
   }
   const bool expected =
       answer.kind == outcome::acknowledged || answer.label == "409 insufficient_funds";

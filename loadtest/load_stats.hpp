@@ -30,6 +30,7 @@ class load_stats {
   std::uint64_t acknowledged() const noexcept { return acknowledged_; }
   std::uint64_t refused() const noexcept { return refused_; }
   std::uint64_t ambiguous() const noexcept { return ambiguous_; }
+  std::uint64_t unsent() const noexcept { return unsent_; }
   std::uint64_t insufficient_funds() const noexcept { return insufficient_funds_; }
   // Answers other than 201 and insufficient funds: the unexpected ones.
   std::uint64_t errors() const noexcept { return errors_; }
@@ -43,7 +44,7 @@ class load_stats {
  private:
   static constexpr std::size_t max_anomalies = 100;
 
-  std::uint64_t requests_ = 0, acknowledged_ = 0, refused_ = 0, ambiguous_ = 0;
+  std::uint64_t requests_ = 0, acknowledged_ = 0, refused_ = 0, ambiguous_ = 0, unsent_ = 0;
   std::uint64_t insufficient_funds_ = 0, errors_ = 0, anomaly_count_ = 0;
   histogram latency_;
   histogram interval_latency_;

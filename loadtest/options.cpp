@@ -60,7 +60,7 @@ po::options_description describe(options& o, std::vector<std::string>& urls, std
       "minor units deposited into every account");
   add("duration", po::value(&duration)->default_value("10s"), "load duration (10s, 500ms, 2m)");
   add("transfers", po::value(&o.transfers)->default_value(0),
-      "stop after this many transfer requests (0: duration only)");
+      "stop after this many transfer requests (alone: no time limit; 0: duration only)");
   add("concurrency", po::value(&o.concurrency),
       "connections; closed model: requests in flight (default 16, 64 with --rate)");
   add("rate", po::value(&o.rate)->default_value(0),
@@ -215,6 +215,8 @@ options parse_options(int argc, const char* const argv[]) {
     if (const char* key = std::getenv("BANKD_OPERATOR_KEY")) o.operator_key = key;
   o.currencies = split(currencies, ',');
   o.duration = parse_duration(duration);
+  // A count alone runs until it is reached; with both, whichever comes first.
+  if (o.transfers > 0 && vm["duration"].defaulted()) o.duration = std::chrono::milliseconds(0);
   o.request_timeout = parse_duration(timeout);
   o.audit_interval = parse_duration(audit);
   o.pick = parse_distribution(pick);

@@ -126,6 +126,7 @@ json to_json(const run_report& r) {
        {{"acknowledged", r.acknowledged},
         {"refused", r.refused},
         {"ambiguous", r.ambiguous},
+        {"unsent", r.unsent},
         {"errors", r.errors}}},
       {"statuses", r.statuses},
       {"insufficient_funds", r.insufficient_funds},

@@ -37,7 +37,7 @@ struct run_report {
   double elapsed_s = 0;
 
   // Load
-  std::uint64_t requests = 0, acknowledged = 0, refused = 0, ambiguous = 0;
+  std::uint64_t requests = 0, acknowledged = 0, refused = 0, ambiguous = 0, unsent = 0;
   std::uint64_t insufficient_funds = 0, errors = 0;
   double throughput = 0;  // answered requests per second
   double committed_per_s = 0;

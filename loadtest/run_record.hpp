@@ -25,6 +25,7 @@ enum class outcome : std::uint8_t {
   acknowledged,  // 201: the transfer happened
   refused,       // a 4xx: it did not, and left no ledger row
   ambiguous,     // 5xx, timeout or dropped connection: unknown until replayed
+  unsent,        // the connection could not be opened: it never reached bankd
 };
 
 // What replaying an ambiguous request taught us.

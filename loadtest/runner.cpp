@@ -140,6 +140,7 @@ void fill_load(run_report& r, const run_state& s) {
   r.acknowledged = stats.acknowledged();
   r.refused = stats.refused();
   r.ambiguous = stats.ambiguous();
+  r.unsent = stats.unsent();
   r.insufficient_funds = stats.insufficient_funds();
   r.errors = stats.errors();
   r.throughput = r.elapsed_s > 0 ? static_cast<double>(r.requests) / r.elapsed_s : 0;

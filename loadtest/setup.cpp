@@ -36,7 +36,7 @@ net::awaitable<void> pause(int attempt) {
 [[noreturn]] void fail(const std::string& what, const reply_result& r) {
   throw std::runtime_error(
       what + " failed: " +
-      (r ? std::to_string(r->status) + " " + r->body.substr(0, 300) : r.error().message()));
+      (r ? std::to_string(r->status) + " " + r->body.substr(0, 300) : r.error().code.message()));
 }
 
 // POSTs a body the operator sends, retrying unknown outcomes; `make_body`
@@ -45,7 +45,7 @@ template <class MakeBody>
 net::awaitable<json> post_created(http_connection& conn, const options& o,
                                   const std::string& target, MakeBody make_body,
                                   const std::string& key, const std::string& what) {
-  reply_result r = boost::system::error_code{};
+  reply_result r = exec_failure{};
   for (int attempt = 0; attempt < max_tries; ++attempt) {
     if (attempt > 0) co_await pause(attempt);
     const auto body = make_body(attempt);

@@ -9,6 +9,7 @@
 #include "loadtest/plot.hpp"
 #include "loadtest/workload.hpp"
 
+#include <boost/asio/error.hpp>
 #include <boost/beast/core/error.hpp>
 
 #include <catch2/catch.hpp>
@@ -63,6 +64,9 @@ TEST_CASE("options parse distributions, URLs and durations") {
   CHECK(o.concurrency == 64);  // the open model's default
   CHECK(o.accounts == 50);
   CHECK(o.duration == std::chrono::seconds(3));
+
+  const char* counted[] = {"bank-loadtest", "--operator-key", "k", "--transfers", "500"};
+  CHECK(lt::parse_options(static_cast<int>(std::size(counted)), counted).duration.count() == 0);
 }
 
 TEST_CASE("hot transfers stay among the first K accounts of their currency, never to themselves") {
@@ -106,8 +110,12 @@ TEST_CASE("answers to transfers are classified by what they prove") {
   const auto busy =
       lt::reply{503, R"({"error":{"code":"retries_exhausted","message":"x"}})", false};
   CHECK(lt::classify_transfer(busy, from, to, 7, true).kind == lt::outcome::ambiguous);
-  const lt::reply_result timed_out = boost::system::error_code(boost::beast::error::timeout);
+  const lt::reply_result timed_out = lt::exec_failure{boost::beast::error::timeout, true};
+  CHECK(lt::classify_transfer(timed_out, from, to, 7, true).kind == lt::outcome::ambiguous);
   CHECK(lt::classify_transfer(timed_out, from, to, 7, true).label == "timeout");
+  const lt::reply_result refused_connect =
+      lt::exec_failure{boost::asio::error::connection_refused, false};
+  CHECK(lt::classify_transfer(refused_connect, from, to, 7, true).kind == lt::outcome::unsent);
   CHECK(lt::transfer_body(1, 2, 3) == R"({"from_account_id":1,"to_account_id":2,"amount":3})");
 }
 
