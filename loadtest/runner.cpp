@@ -190,9 +190,11 @@ run_result run(const options& o, std::ostream& progress_out) {
   run_result result;
   result.record.run_id = make_run_id(rng);
   progress_printer progress(o.progress, progress_out);
+  // Declared first so it is destroyed last: run_state holds timers and
+  // sockets whose destructors still reach into the io_context's services.
+  net::io_context ioc(1);
   run_state state;
 
-  net::io_context ioc(1);
   auto done =
       net::co_spawn(ioc, run_phases(o, result.record, state, progress, rng()), net::use_future);
   ioc.run();
