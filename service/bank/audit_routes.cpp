@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+
 namespace bankd::bank {
 namespace net = boost::asio;
 using nlohmann::json;
@@ -49,13 +51,27 @@ outcome<std::string> id_array(const json& body) {
   return array + "}";
 }
 
+// sum(bigint) is numeric: the customers of a currency together may hold 2^63
+// (the funding account at its bigint minimum), one more than an int64 holds.
+json total_json(std::string_view numeric) {
+  const auto parses_whole = [&](auto& value) {
+    const auto [ptr, ec] = std::from_chars(numeric.data(), numeric.data() + numeric.size(), value);
+    return ec == std::errc{} && ptr == numeric.data() + numeric.size();
+  };
+  std::int64_t signed_value = 0;
+  if (parses_whole(signed_value)) return signed_value;
+  std::uint64_t unsigned_value = 0;
+  if (parses_whole(unsigned_value)) return unsigned_value;
+  return std::string(numeric);  // beyond any double entry: shown, never rounded
+}
+
 json totals_json(const db::query_result& r) {
   json totals = json::array();
   for (int row = 0; row < r.rows(); ++row)
     totals.push_back({{"currency", r.text(row, 0)},
-                      {"customer_total", r.int64(row, 1)},
+                      {"customer_total", total_json(r.text(row, 1))},
                       {"funding_balance", r.int64(row, 2)},
-                      {"sum", r.int64(row, 3)},
+                      {"sum", total_json(r.text(row, 3))},
                       {"customer_accounts", r.int64(row, 4)}});
   return totals;
 }

@@ -92,6 +92,9 @@ outcome<json> parse_object_text(std::string_view text) {
     return outcome<json>(boost::system::in_place_value, std::move(body));
   } catch (const input_rejected& e) {
     return malformed(e.message);
+  } catch (const json::out_of_range&) {
+    // Valid JSON (RFC 8259 sets no limit on exponents) with a value no field accepts.
+    return invalid("a number in the request is out of range");
   } catch (const json::exception& e) {
     return malformed(std::string("malformed JSON: ") + e.what());
   }

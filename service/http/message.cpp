@@ -8,7 +8,8 @@ response json_response(status code, const nlohmann::json& body) {
   response res{code, 11};
   res.set(beast_http::field::content_type, "application/json");
   res.set(beast_http::field::cache_control, "no-store");
-  res.body() = body.dump();
+  // Text echoed from a request may not be UTF-8: replace, never throw.
+  res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   res.body().push_back('\n');
   res.prepare_payload();
   return res;

@@ -92,6 +92,27 @@ void session_registry::close_all() {
   for (auto& s : sessions_) s.stream->close();
 }
 
+// Reads one request into `parser`, answering "Expect: 100-continue" once the
+// header is accepted.
+net::awaitable<boost::system::error_code> read_request(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    beast_http::request_parser<beast_http::string_body>& parser, const server_limits& limits) {
+  parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
+  parser.body_limit(limits.body_limit);
+  stream.expires_after(limits.read_timeout);
+  auto [ec, header_bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
+  // Beast counts its limit from where each parse call starts, so a header
+  // that arrived together with the first read can pass it: measure the whole.
+  if (!ec && header_bytes > limits.header_limit) ec = beast_http::error::header_limit;
+  if (ec) co_return ec;
+  if (beast::iequals(parser.get()[beast_http::field::expect], "100-continue")) {
+    beast_http::response<beast_http::empty_body> go_on{status::continue_, 11};
+    co_await beast_http::async_write(stream, go_on, use_tuple);
+  }
+  std::tie(ec, std::ignore) = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+  co_return ec;
+}
+
 net::awaitable<void> run_session(net::ip::tcp::socket socket, session_env& env) {
   beast::tcp_stream stream(std::move(socket));
   const auto registration = env.registry->add(stream);
@@ -103,16 +124,7 @@ net::awaitable<void> run_session(net::ip::tcp::socket socket, session_env& env) 
 
   while (co_await await_next_request(stream, buffer, *registration, env)) {
     beast_http::request_parser<beast_http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(env.limits.header_limit));
-    parser.body_limit(env.limits.body_limit);
-    stream.expires_after(env.limits.read_timeout);
-    auto [hec, hn] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
-    if (!hec && beast::iequals(parser.get()[beast_http::field::expect], "100-continue")) {
-      beast_http::response<beast_http::empty_body> go_on{status::continue_, 11};
-      co_await beast_http::async_write(stream, go_on, use_tuple);
-    }
-    boost::system::error_code ec = hec;
-    if (!ec) std::tie(ec, std::ignore) = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+    const auto ec = co_await read_request(stream, buffer, parser, env.limits);
     if (ec) {
       if (auto res = read_error_response(ec)) {
         res->keep_alive(false);
