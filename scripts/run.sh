@@ -12,6 +12,8 @@
 #   DATABASE_URL   database to use instead of the local cluster
 #   PORT           HTTP port of bankd (default 8080)
 #   PGPORT_LOCAL   TCP port of the local cluster (default 54329)
+#   BANKD_OPERATOR_KEY  operator bearer key; without it a random one is kept
+#                  in .local/operator-key (mode 0600) and printed
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -87,6 +89,20 @@ start_local_cluster() {
   pg_msg "DATABASE_URL=$DATABASE_URL"
 }
 
+# A local operator key, so a fresh checkout can create users and deposit
+# money at once; the same key on every start, kept out of git in .local/.
+ensure_operator_key() {
+  [[ -n ${BANKD_OPERATOR_KEY:-} ]] && return
+  local file=$root/.local/operator-key
+  if [[ ! -s $file ]]; then
+    mkdir -p "$root/.local"
+    (umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' > "$file")
+  fi
+  BANKD_OPERATOR_KEY=$(<"$file")
+  export BANKD_OPERATOR_KEY
+  pg_msg "operator key (from $file): $BANKD_OPERATOR_KEY"
+}
+
 "$root/scripts/setup-deps.sh" build postgres
 
 cd "$root"
@@ -100,6 +116,7 @@ else
 fi
 
 "$bankd" migrate
+ensure_operator_key
 
 export PORT=${PORT:-8080}
 if [[ -n $started_cluster ]]; then
