@@ -15,7 +15,7 @@ declare -A group_packages=(
            libpq-dev libssl-dev nlohmann-json3-dev catch2 prometheus-cpp-dev"
   [postgres]="postgresql-15 postgresql-client-15"
   [bench]="wrk hyperfine gnuplot-nox"
-  [container]="podman buildah debootstrap"
+  [container]="podman buildah debootstrap curl"
   [fuzz]="clang-14 libclang-rt-14-dev"
   [lint]="clang-tidy-14"
 )
