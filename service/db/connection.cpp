@@ -211,8 +211,13 @@ net::awaitable<result<void>> connection::read_plan(const std::vector<slot>& plan
     if (!*first) co_return fail(errc::protocol_error, "missing result in pipeline");
     const bool bad = PQstatus(conn_) == CONNECTION_BAD;
     const bool is_sync = first->status() == PGRES_PIPELINE_SYNC;
-    if (is_sync != (s.kind == slot_kind::sync))
+    if (is_sync != (s.kind == slot_kind::sync)) {
+      // A backend that is terminated (pg_terminate_backend, shutdown) sends its
+      // FATAL error wherever the pipeline stood, even where a sync was due.
+      if (bad || classify_sqlstate(first->field(PG_DIAG_SQLSTATE)) == errc::connection_lost)
+        co_return fail(errc::connection_lost, "connection ended mid-pipeline");
       co_return fail(errc::protocol_error, "pipeline results out of step with what was sent");
+    }
     outcome.accept(s, std::move(*first), bad);
     if (bad) co_return fail(errc::connection_lost, "connection broke mid-pipeline");
     if (is_sync) continue;
