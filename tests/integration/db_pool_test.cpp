@@ -229,7 +229,8 @@ TEST_CASE("the retry runner re-runs a transaction that lost a serialization conf
   REQUIRE(finished == 2);
   REQUIRE(outcomes[0].value);
   REQUIRE(outcomes[1].value);
-  CHECK(outcomes[0].attempts + outcomes[1].attempts == 3);
+  // At least one retry; under load SSI may abort both first attempts.
+  CHECK(outcomes[0].attempts + outcomes[1].attempts >= 3);
   // Serial order: one went off call, the retry saw one left and stayed.
   CHECK((*outcomes[0].value != *outcomes[1].value));
   CHECK(admin.scalar_int("SELECT count(*) FROM doctors WHERE on_call") == 1);
