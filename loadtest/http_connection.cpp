@@ -86,7 +86,8 @@ net::awaitable<exec_result> http_connection::exec(http::verb method, std::string
   }
   stream_.expires_never();
   auto res = parser.release();
-  reply out{res.result_int(), std::move(res.body()), res["Idempotent-Replayed"] == "true"};
+  reply out{res.result_int(), std::move(res.body()), res["Idempotent-Replayed"] == "true",
+            res.count(boost::beast::http::field::retry_after) > 0};
   if (!res.keep_alive()) close();
   co_return out;
 }

@@ -28,7 +28,8 @@ namespace bankd::loadtest {
 struct reply {
   unsigned status = 0;
   std::string body;
-  bool replayed = false;  // Idempotent-Replayed: true
+  bool replayed = false;     // Idempotent-Replayed: true
+  bool retry_after = false;  // has a Retry-After header
 };
 
 // Why a request got no response. `sent` is false only when the request

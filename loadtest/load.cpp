@@ -18,6 +18,8 @@ namespace {
 constexpr auto tick_interval = std::chrono::seconds(1);
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr auto unreachable_pause = std::chrono::milliseconds(100);
+constexpr std::size_t drop_every = 25;
+constexpr auto drop_timeout = std::chrono::milliseconds(2);
 
 std::vector<std::size_t> currency_indexes(const run_record& record, const options& o) {
   std::vector<std::size_t> out;
@@ -37,7 +39,8 @@ load_phase::load_phase(const options& o, run_record& record, std::vector<http_co
       audits_(audits),
       progress_(progress),
       planner_(o.pick, currency_indexes(record, o), o.amount_min, o.amount_max, seed),
-      ticker_(conns_.front()->executor()) {}
+      ticker_(conns_.front()->executor()),
+      drop_clients_(std::find(o.chaos.begin(), o.chaos.end(), "drop-clients") != o.chaos.end()) {}
 
 double load_phase::elapsed_s() const noexcept {
   return std::chrono::duration<double>(finished_ - start_).count();
@@ -56,6 +59,14 @@ std::optional<load_phase::clock::time_point> load_phase::next_slot() {
   return due;
 }
 
+// drop-clients: one request in 25 gets a deadline too short for an answer,
+// so the client gives up after sending and closes the connection mid-request.
+std::chrono::milliseconds load_phase::timeout_for(std::size_t seq) {
+  if (!drop_clients_ || seq % drop_every != drop_every / 2) return options_.request_timeout;
+  ++dropped_;
+  return drop_timeout;
+}
+
 net::awaitable<void> load_phase::work(http_connection& conn) {
   net::steady_timer timer(conn.executor());
   while (const auto due = next_slot()) {
@@ -69,7 +80,7 @@ net::awaitable<void> load_phase::work(http_connection& conn) {
     a.from = plan.from;
     a.to = plan.to;
     a.amount = plan.amount;
-    const auto answer = co_await send_transfer(conn, record_, a, options_.request_timeout);
+    const auto answer = co_await send_transfer(conn, record_, a, timeout_for(a.seq));
     const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - *due);
     const auto meaning =
         classify_transfer(answer, record_.accounts[a.from], record_.accounts[a.to], a.amount, true);
@@ -79,7 +90,9 @@ net::awaitable<void> load_phase::work(http_connection& conn) {
     if (a.first == outcome::ambiguous)
       a.replay = resolution::unresolved;  // until a replay says otherwise
     stats_.record(meaning, static_cast<std::uint64_t>(latency.count()));
-    if (a.first == outcome::unsent) {  // bankd is not there: do not spin on refused connects
+    // bankd is not there, or asks to come back later (503 + Retry-After):
+    // pause as a polite client would instead of spinning on instant refusals.
+    if (a.first == outcome::unsent || a.status == 503) {
       timer.expires_after(unreachable_pause);
       co_await timer.async_wait(use_tuple);
     }

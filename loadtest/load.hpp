@@ -37,8 +37,11 @@ class load_phase {
   boost::asio::awaitable<void> run();
   const load_stats& stats() const noexcept { return stats_; }
   double elapsed_s() const noexcept;
+  // Requests cut off on purpose by --chaos drop-clients.
+  std::uint64_t dropped() const noexcept { return dropped_; }
 
  private:
+  std::chrono::milliseconds timeout_for(std::size_t seq);
   std::optional<clock::time_point> next_slot();
   boost::asio::awaitable<void> work(http_connection& conn);
   boost::asio::awaitable<void> tick();
@@ -53,7 +56,8 @@ class load_phase {
   load_stats stats_;
   boost::asio::steady_timer ticker_;
   clock::time_point start_, end_, finished_, interval_start_;
-  std::uint64_t issued_ = 0;
+  std::uint64_t issued_ = 0, dropped_ = 0;
+  bool drop_clients_ = false;
   bool stopping_ = false;
 };
 

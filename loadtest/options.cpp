@@ -1,5 +1,7 @@
 #include "loadtest/options.hpp"
 
+#include "loadtest/chaos.hpp"
+
 #include <boost/program_options.hpp>
 
 #include <cstdlib>
@@ -85,6 +87,24 @@ po::options_description describe(options& o, std::vector<std::string>& urls, std
   add("setup-only", po::bool_switch(&o.setup_only),
       "only create and fund the accounts (with --accounts-file)");
   add("help,h", po::bool_switch(), "show this help");
+  return d;
+}
+
+// Faults during the load; the texts are parsed in parse_options.
+struct chaos_texts {
+  std::string kinds, interval, outage;
+};
+
+po::options_description describe_chaos(options& o, chaos_texts& t) {
+  po::options_description d("Faults (chaos)");
+  d.add_options()("chaos", po::value(&t.kinds),
+                  "comma-separated faults during the load: kill-backends (needs "
+                  "--database-url), restart-db and stop-db (need --pg-ctl), drop-clients")(
+      "chaos-interval", po::value(&t.interval)->default_value("3s"),
+      "time between database faults")("chaos-outage", po::value(&t.outage)->default_value("3s"),
+                                      "stop-db: time the database stays down")(
+      "pg-ctl", po::value(&o.pg_ctl),
+      "shell command taking start, stop or restart for bankd's PostgreSQL");
   return d;
 }
 
@@ -187,6 +207,15 @@ void validate(const options& o) {
       o.pick.hot_accounts > o.accounts / o.currencies.size())
     throw bad("hot:K needs K accounts in every currency; raise --accounts");
   if (o.setup_only && o.accounts_file.empty()) throw bad("--setup-only needs --accounts-file");
+  for (const auto& kind : o.chaos) {
+    if (!is_chaos_kind(kind)) throw bad("unknown --chaos fault '" + kind + "'");
+    if ((kind == "restart-db" || kind == "stop-db") && o.pg_ctl.empty())
+      throw bad("--chaos " + kind + " needs --pg-ctl");
+    if (kind == "kill-backends" && o.database_url.empty())
+      throw bad("--chaos kill-backends needs --database-url");
+  }
+  if (!o.chaos.empty() && o.chaos_interval.count() <= 0)
+    throw bad("--chaos-interval must be positive");
 }
 
 options parse_options(int argc, const char* const argv[]) {
@@ -194,6 +223,8 @@ options parse_options(int argc, const char* const argv[]) {
   std::vector<std::string> urls;
   std::string duration, timeout, audit, pick, currencies, progress;
   auto desc = describe(o, urls, duration, timeout, audit, pick, currencies, progress);
+  chaos_texts chaos;
+  desc.add(describe_chaos(o, chaos));
   po::variables_map vm;
   try {
     const auto style =
@@ -220,6 +251,9 @@ options parse_options(int argc, const char* const argv[]) {
   o.request_timeout = parse_duration(timeout);
   o.audit_interval = parse_duration(audit);
   o.pick = parse_distribution(pick);
+  if (!chaos.kinds.empty()) o.chaos = split(chaos.kinds, ',');
+  o.chaos_interval = parse_duration(chaos.interval);
+  o.chaos_outage = parse_duration(chaos.outage);
   o.progress = parse_progress(progress);
   if (!vm.count("concurrency")) o.concurrency = o.rate > 0 ? 64 : 16;
   validate(o);

@@ -53,6 +53,26 @@ latency_ms summarize(const histogram& h) {
           ms(h.max())};
 }
 
+void print_chaos(std::ostream& out, const run_report& r) {
+  if (r.chaos.injected.empty() && r.chaos.problems.empty()) return;
+  std::string injected;
+  for (const auto& [kind, count] : r.chaos.injected)
+    injected += (injected.empty() ? "" : ", ") + kind + " x" + std::to_string(count);
+  row(out, "faults injected", injected.empty() ? "none" : injected);
+  for (const auto& e : r.chaos.events) {
+    std::string text = "at " + fixed(e.at_s, 1) + " s";
+    if (e.kind == "kill-backends") text += ": " + std::to_string(e.backends_killed) + " backends";
+    if (e.outage_s > 0) text += ", database away " + fixed(e.outage_s, 2) + " s";
+    if (e.probes > 0)
+      text += ", " + std::to_string(e.probes_503) + "/" + std::to_string(e.probes) +
+              " probes 503+Retry-After (slowest " + fixed(e.slowest_probe_ms, 1) + " ms)" +
+              (e.readyz_503_seen ? ", /readyz 503" : ", /readyz never 503");
+    text += e.ready_again_s >= 0 ? ", ready again after " + fixed(e.ready_again_s, 2) + " s"
+                                 : ", never ready again";
+    row(out, "fault " + e.kind, text);
+  }
+}
+
 void print_table(std::ostream& out, const run_report& r) {
   out << "bank-loadtest run " << r.run_id << "\n";
   row(out, "target", joined(r.urls));
@@ -85,6 +105,7 @@ void print_table(std::ostream& out, const run_report& r) {
   row(out, "ledger",
       r.ledger_checked ? std::to_string(r.ledger_rows) + " rows for this run, checked"
                        : "not checked");
+  print_chaos(out, r);
   for (const auto& n : r.notes) row(out, "note", n);
   for (std::size_t i = 0; i < r.violations.size() && i < max_printed_violations; ++i)
     row(out, "VIOLATION " + r.violations[i].check, r.violations[i].evidence);
@@ -93,6 +114,25 @@ void print_table(std::ostream& out, const run_report& r) {
         "... " + std::to_string(r.violations.size() - max_printed_violations) +
             " more (see --json)");
   row(out, "verdict", std::string(to_string(r.result)));
+}
+
+json chaos_json(const run_report& r) {
+  json events = json::array();
+  for (const auto& e : r.chaos.events)
+    events.push_back({{"kind", e.kind},
+                      {"at_s", e.at_s},
+                      {"backends_killed", e.backends_killed},
+                      {"outage_s", e.outage_s},
+                      {"ready_again_s", e.ready_again_s},
+                      {"probes", e.probes},
+                      {"probes_503", e.probes_503},
+                      {"readyz_503_seen", e.readyz_503_seen},
+                      {"slowest_probe_ms", e.slowest_probe_ms},
+                      {"problem", e.problem}});
+  return {{"injected", r.chaos.injected},
+          {"dropped_clients", r.dropped_clients},
+          {"events", events},
+          {"problems", r.chaos.problems}};
 }
 
 json to_json(const run_report& r) {
@@ -144,6 +184,7 @@ json to_json(const run_report& r) {
         {"unresolved", r.unresolved}}},
       {"ledger", {{"checked", r.ledger_checked}, {"rows", r.ledger_rows}}},
       {"notes", r.notes},
+      {"chaos", chaos_json(r)},
       {"violations", violations},
       {"verdict", to_string(r.result)},
       {"timeline", timeline},

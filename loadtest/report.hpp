@@ -2,6 +2,7 @@
 // A run's results: the numbers, the integrity verdict and its evidence, as a
 // table for people and as JSON for tools.
 
+#include "loadtest/chaos.hpp"
 #include "loadtest/load_stats.hpp"
 #include "loadtest/options.hpp"
 #include "loadtest/run_record.hpp"
@@ -53,6 +54,10 @@ struct run_report {
   std::uint64_t ledger_rows = 0;
   std::vector<std::string> notes;  // checks skipped and why
   std::vector<violation> violations;
+
+  // Faults injected with --chaos; a misbehaving bankd is a violation.
+  chaos_summary chaos;
+  std::uint64_t dropped_clients = 0;
   verdict result = verdict::ok;
 
   std::optional<double> serialization_retries() const;

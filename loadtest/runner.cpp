@@ -2,6 +2,7 @@
 
 #include "loadtest/audit.hpp"
 #include "loadtest/bank_api.hpp"
+#include "loadtest/chaos.hpp"
 #include "loadtest/ledger_check.hpp"
 #include "loadtest/load.hpp"
 #include "loadtest/plot.hpp"
@@ -36,6 +37,7 @@ std::string make_run_id(std::mt19937_64& rng) {
 // Everything the coroutine part of a run produces, besides the record.
 struct run_state {
   std::unique_ptr<load_phase> load;
+  chaos_summary chaos;
   std::optional<double> retries_before, retries_after;
   resolve_summary resolved;
   audit_summary audits;
@@ -118,7 +120,12 @@ net::awaitable<void> run_phases(const options& o, run_record& record, run_state&
   state.retries_before = co_await conns.scrape(o.request_timeout);
   progress.message("run " + record.run_id + ": load started");
   state.load = std::make_unique<load_phase>(o, record, conns.workers(), audits, progress, seed);
-  co_await state.load->run();
+  {
+    chaos_monkey monkey(o, record.accounts.front().id);
+    monkey.start();
+    co_await state.load->run();
+    state.chaos = monkey.finish();  // the database is back before the checks
+  }
   state.retries_after = co_await conns.scrape(o.request_timeout);
   co_await check_after_load(o, record, conns, audits, state);
   state.audits = audits.summary();
@@ -163,6 +170,10 @@ void fill_integrity(run_report& r, run_state& s) {
   for (auto* list : {&s.audits.violations, &s.resolved.violations, &s.final_violations})
     r.violations.insert(r.violations.end(), list->begin(), list->end());
   r.notes.insert(r.notes.end(), s.notes.begin(), s.notes.end());
+  r.chaos = s.chaos;
+  if (s.load) r.dropped_clients = s.load->dropped();
+  if (r.dropped_clients > 0) r.chaos.injected["drop-clients"] = static_cast<int>(r.dropped_clients);
+  for (const auto& problem : r.chaos.problems) r.violations.push_back({"chaos", problem});
 }
 
 void check_ledger(const options& o, const run_record& record, run_report& r) {

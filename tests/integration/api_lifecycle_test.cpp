@@ -1,6 +1,7 @@
 // The service's life around the database and signals. These stop the shared
 // test cluster or run bankd as a separate process, so they run alone.
 
+#include "support/bankd_process.hpp"
 #include "support/bankd_server.hpp"
 #include "support/pg_session.hpp"
 #include "support/scratch_database.hpp"
@@ -11,60 +12,17 @@
 
 #include <atomic>
 #include <csignal>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
 
 using namespace bankd;
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-extern char** environ;
+using test::bankd_process;
+using test::free_port;
+using test::wait_ready;
 
 namespace {
-
-std::uint16_t free_port() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor probe(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return probe.local_endpoint().port();
-}
-
-struct bankd_process {
-  bankd_process(const std::string& conninfo, std::uint16_t port) {
-    std::vector<std::string> env_strings{"DATABASE_URL=" + conninfo, "PORT=" + std::to_string(port),
-                                         std::string("BANKD_OPERATOR_KEY=") + test::operator_key,
-                                         "BANKD_LISTEN_ADDRESS=127.0.0.1", "THREADS=2", "POOL_SIZE=8",
-                                         "LOG_LEVEL=warn", "BANKD_SHUTDOWN_TIMEOUT_MS=10000"};
-    std::vector<char*> env;
-    for (auto& s : env_strings) env.push_back(s.data());
-    env.push_back(nullptr);
-    std::string binary = test::bankd_binary();
-    char* argv[] = {binary.data(), nullptr};
-    REQUIRE(posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv, env.data()) == 0);
-  }
-  int stop(int signal) {
-    ::kill(pid, signal);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    pid = -1;
-    return status;
-  }
-  ~bankd_process() {
-    if (pid > 0) stop(SIGKILL);
-  }
-  pid_t pid = -1;
-};
-
-bool wait_ready(std::uint16_t port) {
-  for (int i = 0; i < 100; ++i) {
-    try {
-      if (test::http_client(port).get("/readyz").status == 200) return true;
-    } catch (...) {
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  return false;
-}
 
 // Brings the shared cluster back if a test fails while it is stopped.
 struct cluster_guard {

@@ -1,0 +1,144 @@
+// bank-loadtest with faults (--chaos) against bankd: backends killed, the
+// database restarted and stopped, clients that give up mid-request, and bankd
+// itself killed with SIGKILL. In every case the full verifier must find no
+// violation, every ambiguous request must be resolved by replaying its key,
+// and transfers must be acknowledged again after the fault. These stop the
+// shared cluster, so they run alone.
+
+#include "loadtest/runner.hpp"
+#include "support/bankd_process.hpp"
+#include "support/bankd_server.hpp"
+#include "support/scratch_database.hpp"
+#include "util/log.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+using namespace bankd;
+using namespace std::chrono_literals;
+namespace lt = bankd::loadtest;
+
+namespace {
+
+lt::options chaos_run(std::uint16_t port, const test::scratch_database& db,
+                      std::vector<std::string> faults) {
+  log::set_level(log::level::warn);
+  lt::options o;
+  o.urls.push_back({"127.0.0.1", port});
+  o.operator_key = test::operator_key;
+  o.database_url = db.conninfo();
+  o.accounts = 200;
+  o.duration = 10s;
+  o.request_timeout = 3s;
+  o.progress = lt::progress_mode::plain;
+  o.chaos = std::move(faults);
+  o.chaos_interval = 3s;
+  o.chaos_outage = 2s;
+  if (const char* ctl = std::getenv("BANKD_TEST_PGCTL")) o.pg_ctl = ctl;
+  return o;
+}
+
+lt::run_report run_and_print(const lt::options& o) {
+  auto result = lt::run(o);
+  lt::print_table(std::cout, result.report);
+  return result.report;
+}
+
+// What every scenario must show.
+void check_survived(const lt::run_report& r) {
+  for (const auto& v : r.violations) UNSCOPED_INFO(v.check << ": " << v.evidence);
+  CHECK(r.violations.empty());
+  CHECK(r.result == lt::verdict::ok);
+  CHECK(r.unresolved == 0);
+  CHECK(r.acknowledged > 100);
+  CHECK(r.ledger_checked);
+  for (const auto& [status, count] : r.statuses) {
+    INFO(count << " x " << status);
+    const bool server_error = status.starts_with("5") && !status.starts_with("503");
+    CHECK_FALSE(server_error);  // an outage is a 503, never a 500
+  }
+}
+
+// Faults that take the database away: bankd said so and answered fast.
+void check_outages(const lt::run_report& r, const std::string& kind, int at_least) {
+  REQUIRE(r.chaos.injected.count(kind) == 1);
+  CHECK(r.chaos.injected.at(kind) >= at_least);
+  for (const auto& e : r.chaos.events) {
+    INFO(e.kind << " at " << e.at_s << " s: " << e.problem);
+    CHECK(e.problem.empty());
+    CHECK(e.ready_again_s >= 0);
+    CHECK(e.ready_again_s < 10);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("chaos: bankd's backends killed every 3 s") {
+  test::scratch_database db;
+  test::bankd_server server(db.conninfo());
+  const auto r = run_and_print(chaos_run(server.port(), db, {"kill-backends"}));
+  check_survived(r);
+  check_outages(r, "kill-backends", 2);
+  for (const auto& e : r.chaos.events) CHECK(e.backends_killed > 0);
+}
+
+TEST_CASE("chaos: PostgreSQL restarted mid-run") {
+  test::scratch_database db;
+  test::bankd_server server(db.conninfo());
+  const auto r = run_and_print(chaos_run(server.port(), db, {"restart-db"}));
+  check_survived(r);
+  check_outages(r, "restart-db", 2);
+}
+
+TEST_CASE("chaos: PostgreSQL stopped for 2 s: /readyz 503, requests fail fast with 503") {
+  test::scratch_database db;
+  test::bankd_server server(db.conninfo());
+  const auto r = run_and_print(chaos_run(server.port(), db, {"stop-db"}));
+  check_survived(r);
+  check_outages(r, "stop-db", 1);
+  for (const auto& e : r.chaos.events) {
+    CHECK(e.readyz_503_seen);
+    CHECK(e.probes > 0);
+    CHECK(e.probes_503 == e.probes);
+    CHECK(e.slowest_probe_ms < 1000);
+  }
+}
+
+TEST_CASE("chaos: clients that give up mid-request leave nothing unresolved") {
+  test::scratch_database db;
+  test::bankd_server server(db.conninfo());
+  const auto r = run_and_print(chaos_run(server.port(), db, {"drop-clients"}));
+  check_survived(r);
+  CHECK(r.dropped_clients > 0);
+  CHECK(r.ambiguous > 0);  // given up on after sending: only a replay can tell
+  CHECK(r.resolved_committed + r.resolved_not_committed == r.ambiguous);
+}
+
+TEST_CASE("chaos: bankd killed with SIGKILL mid-run and started again") {
+  test::scratch_database db;
+  const auto port = test::free_port();
+  auto bankd = std::make_unique<test::bankd_process>(db.conninfo(), port);
+  REQUIRE(test::wait_ready(port));
+  auto o = chaos_run(port, db, {});
+  o.duration = 12s;
+
+  lt::run_report r;
+  std::thread load([&] { r = run_and_print(o); });
+  std::this_thread::sleep_for(6s);  // setup, then some load
+  const auto status = bankd->stop(SIGKILL);
+  CHECK(WIFSIGNALED(status));
+  const auto killed = std::chrono::steady_clock::now();
+  bankd = std::make_unique<test::bankd_process>(db.conninfo(), port);
+  const bool ready = test::wait_ready(port);
+  const auto recovery = std::chrono::steady_clock::now() - killed;
+  load.join();
+  REQUIRE(ready);
+  std::cout << "bankd ready again "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(recovery).count()
+            << " ms after SIGKILL\n";
+  check_survived(r);
+}
