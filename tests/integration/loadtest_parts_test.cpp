@@ -69,6 +69,37 @@ TEST_CASE("options parse distributions, URLs and durations") {
   CHECK(lt::parse_options(static_cast<int>(std::size(counted)), counted).duration.count() == 0);
 }
 
+TEST_CASE("chaos options take known faults and refuses what they cannot run without") {
+  const char* chaos[] = {"bank-loadtest",
+                         "--operator-key",
+                         "k",
+                         "--database-url",
+                         "dbname=x",
+                         "--chaos",
+                         "kill-backends,stop-db,drop-clients",
+                         "--pg-ctl",
+                         "/bin/true",
+                         "--chaos-interval",
+                         "2s",
+                         "--chaos-outage",
+                         "500ms"};
+  const auto o = lt::parse_options(static_cast<int>(std::size(chaos)), chaos);
+  CHECK(o.chaos == std::vector<std::string>{"kill-backends", "stop-db", "drop-clients"});
+  CHECK(o.chaos_interval == std::chrono::seconds(2));
+  CHECK(o.chaos_outage == std::chrono::milliseconds(500));
+  CHECK(o.pg_ctl == "/bin/true");
+
+  const char* no_ctl[] = {"bank-loadtest", "--operator-key", "k", "--chaos", "restart-db"};
+  CHECK_THROWS_AS(lt::parse_options(static_cast<int>(std::size(no_ctl)), no_ctl),
+                  std::invalid_argument);
+  const char* no_db[] = {"bank-loadtest", "--operator-key", "k", "--chaos", "kill-backends"};
+  CHECK_THROWS_AS(lt::parse_options(static_cast<int>(std::size(no_db)), no_db),
+                  std::invalid_argument);
+  const char* unknown[] = {"bank-loadtest", "--operator-key", "k", "--chaos", "flood"};
+  CHECK_THROWS_AS(lt::parse_options(static_cast<int>(std::size(unknown)), unknown),
+                  std::invalid_argument);
+}
+
 TEST_CASE("hot transfers stay among the first K accounts of their currency, never to themselves") {
   const std::vector<std::size_t> currency_of{0, 1, 0, 1, 0, 1, 0, 1, 0, 1};  // EUR even, USD odd
   lt::transfer_planner planner(lt::parse_distribution("hot:2"), currency_of, 1, 10, 42);
