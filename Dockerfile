@@ -13,6 +13,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config libboost1.81-dev libboost-program-options1.81-dev \
       libpq-dev libssl-dev nlohmann-json3-dev prometheus-cpp-dev \
+ && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt CMakePresets.json ./
@@ -28,8 +29,10 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libpq5 libssl3 libboost-program-options1.81.0 libprometheus-cpp-core1.0 \
+ && apt-get clean \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent \
+ && groupadd --system --gid 10001 bankd \
+ && useradd --system --uid 10001 --gid bankd --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin bankd
 COPY --from=build /opt/bankd/bin/bankd /opt/bankd/bin/bank-loadtest /usr/local/bin/
 COPY --from=build /opt/bankd/share/bankd /usr/local/share/bankd
