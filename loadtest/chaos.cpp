@@ -37,8 +37,9 @@ double seconds_since(clock_type::time_point t) {
 exec_result probe(const endpoint& where, const std::string& target, const std::string& key) {
   net::io_context ioc(1);
   http_connection conn(ioc.get_executor(), where);
-  auto done = net::co_spawn(ioc, conn.exec(verb::get, target, {{}, key, {}}, probe_timeout),
-                            net::use_future);
+  // Named, not a temporary: the coroutine keeps a reference until ioc.run() ends.
+  const request_parts parts{{}, key, {}};
+  auto done = net::co_spawn(ioc, conn.exec(verb::get, target, parts, probe_timeout), net::use_future);
   ioc.run();
   return done.get();
 }
