@@ -115,9 +115,13 @@ EOF
 # of that name that this script did not import (the real one) is used as it is.
 ensure_base_image() {
   if podman image exists "$base_image"; then
-    local recipe
+    local recipe cmd
     recipe=$(podman image inspect --format "{{index .Config.Labels \"$base_label\"}}" "$base_image")
-    [[ $recipe == "$base_recipe" || $recipe == "" || $recipe == "<no value>" ]] && return
+    cmd=$(podman image inspect --format '{{range .Config.Cmd}}{{.}} {{end}}' "$base_image")
+    [[ $recipe == "<no value>" ]] && recipe=
+    # The official image has CMD ["bash"]; the first version of this script
+    # imported one with neither that nor a recipe label.
+    [[ $recipe == "$base_recipe" || (-z $recipe && -n $cmd) ]] && return
     msg "replacing $base_image imported by an older version of this script"
   fi
   if [[ ! -s $base_tarball ]]; then
