@@ -1,5 +1,6 @@
 #include "loadtest/bank_api.hpp"
 
+#include <boost/asio/error.hpp>
 #include <boost/beast/core/error.hpp>
 
 #include <nlohmann/json.hpp>
@@ -59,8 +60,11 @@ transfer_answer classify_transfer(const reply_result& answer, const account& fro
                                   const account& to, std::int64_t amount, bool fresh) {
   if (!answer) {
     if (!answer.error().sent) return {outcome::unsent, 0, "connect failed", {}};
-    const bool timed_out = answer.error().code == boost::beast::error::timeout;
-    return {outcome::ambiguous, 0, timed_out ? "timeout" : "connection error", {}};
+    const auto& code = answer.error().code;
+    const char* label = code == boost::beast::error::timeout    ? "timeout"
+                        : code == net::error::operation_aborted ? "hung up after sending"
+                                                                : "connection error";
+    return {outcome::ambiguous, 0, label, {}};
   }
   const auto& r = *answer;
   if (r.status == 201) return classify_created(r, from, to, amount, fresh);
@@ -73,11 +77,13 @@ transfer_answer classify_transfer(const reply_result& answer, const account& fro
 }
 
 net::awaitable<reply_result> send_transfer(http_connection& conn, const run_record& record,
-                                           const attempt& a, std::chrono::milliseconds timeout) {
+                                           const attempt& a, std::chrono::milliseconds timeout,
+                                           after_write then) {
   const auto& from = record.accounts[a.from];
   const auto body = transfer_body(from.id, record.accounts[a.to].id, a.amount);
   const auto key = record.transfer_key(a.seq);
-  co_return co_await conn.exec(verb::post, "/transfers", {body, from.api_key, key}, timeout);
+  const request_parts parts{body, from.api_key, key};
+  co_return co_await conn.exec(verb::post, "/transfers", parts, timeout, then);
 }
 
 std::optional<audit_reading> parse_audit(const std::string& body) {

@@ -36,7 +36,8 @@ transfer_answer classify_transfer(const reply_result& answer, const account& fro
 
 boost::asio::awaitable<reply_result> send_transfer(http_connection& conn, const run_record& record,
                                                    const attempt& a,
-                                                   std::chrono::milliseconds timeout);
+                                                   std::chrono::milliseconds timeout,
+                                                   after_write then = after_write::read_answer);
 
 // POST /audit/balances: one snapshot of our accounts and of every currency.
 struct audit_reading {

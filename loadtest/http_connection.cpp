@@ -1,6 +1,7 @@
 #include "loadtest/http_connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -65,7 +66,8 @@ net::awaitable<boost::system::error_code> http_connection::connect() {
 
 net::awaitable<exec_result> http_connection::exec(http::verb method, std::string_view target,
                                                   const request_parts& parts,
-                                                  std::chrono::milliseconds timeout) {
+                                                  std::chrono::milliseconds timeout,
+                                                  after_write then) {
   stream_.expires_after(timeout);
   if (!connected_) {
     if (auto ec = co_await connect()) {
@@ -77,6 +79,10 @@ net::awaitable<exec_result> http_connection::exec(http::verb method, std::string
   if (auto [ec, n] = co_await http::async_write(stream_, req, use_tuple); ec) {
     close();
     co_return exec_failure{ec};
+  }
+  if (then == after_write::hang_up) {
+    close();
+    co_return exec_failure{net::error::operation_aborted};
   }
   http::response_parser<http::string_body> parser;
   parser.body_limit(body_limit);

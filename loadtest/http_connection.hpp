@@ -48,6 +48,11 @@ struct request_parts {
   std::string_view idempotency_key;  // empty: none
 };
 
+// What to do once the request is written: wait for the answer, or hang up
+// without reading it, as a client that goes away mid-request does (--chaos
+// drop-clients). A hung-up request fails with operation_aborted, sent.
+enum class after_write : std::uint8_t { read_answer, hang_up };
+
 class http_connection {
  public:
   http_connection(boost::asio::any_io_executor executor, endpoint where);
@@ -56,7 +61,8 @@ class http_connection {
   // `timeout` bounds connect, write and read together.
   boost::asio::awaitable<exec_result> exec(boost::beast::http::verb method, std::string_view target,
                                            const request_parts& parts,
-                                           std::chrono::milliseconds timeout);
+                                           std::chrono::milliseconds timeout,
+                                           after_write then = after_write::read_answer);
   void close();
   const endpoint& where() const noexcept { return where_; }
   boost::asio::any_io_executor executor() { return stream_.get_executor(); }

@@ -59,12 +59,15 @@ std::optional<load_phase::clock::time_point> load_phase::next_slot() {
   return due;
 }
 
-// drop-clients: one request in 25 gets a deadline too short for an answer,
-// so the client gives up after sending and closes the connection mid-request.
-std::chrono::milliseconds load_phase::timeout_for(std::size_t seq) {
-  if (!drop_clients_ || seq % drop_every != drop_every / 2) return options_.request_timeout;
+// drop-clients: one request in 25 is abandoned mid-request, in turn in the
+// two ways clients do it: hanging up as soon as the request is written
+// (bankd works on a request nobody waits for), and a deadline too short for
+// the answer (the client gives up while bankd may be about to answer).
+load_phase::delivery load_phase::delivery_for(std::size_t seq) {
+  if (!drop_clients_ || seq % drop_every != drop_every / 2) return {options_.request_timeout};
   ++dropped_;
-  return drop_timeout;
+  if ((seq / drop_every) % 2 == 0) return {options_.request_timeout, after_write::hang_up};
+  return {drop_timeout};
 }
 
 net::awaitable<void> load_phase::work(http_connection& conn) {
@@ -80,7 +83,8 @@ net::awaitable<void> load_phase::work(http_connection& conn) {
     a.from = plan.from;
     a.to = plan.to;
     a.amount = plan.amount;
-    const auto answer = co_await send_transfer(conn, record_, a, timeout_for(a.seq));
+    const auto how = delivery_for(a.seq);
+    const auto answer = co_await send_transfer(conn, record_, a, how.timeout, how.then);
     const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - *due);
     const auto meaning =
         classify_transfer(answer, record_.accounts[a.from], record_.accounts[a.to], a.amount, true);

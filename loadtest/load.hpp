@@ -41,7 +41,11 @@ class load_phase {
   std::uint64_t dropped() const noexcept { return dropped_; }
 
  private:
-  std::chrono::milliseconds timeout_for(std::size_t seq);
+  struct delivery {
+    std::chrono::milliseconds timeout;
+    after_write then = after_write::read_answer;
+  };
+  delivery delivery_for(std::size_t seq);
   std::optional<clock::time_point> next_slot();
   boost::asio::awaitable<void> work(http_connection& conn);
   boost::asio::awaitable<void> tick();

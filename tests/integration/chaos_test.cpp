@@ -114,6 +114,7 @@ TEST_CASE("chaos: clients that give up mid-request leave nothing unresolved") {
   const auto r = run_and_print(chaos_run(server.port(), db, {"drop-clients"}));
   check_survived(r);
   CHECK(r.dropped_clients > 0);
+  CHECK(r.statuses.count("hung up after sending") == 1);
   CHECK(r.ambiguous > 0);  // given up on after sending: only a replay can tell
   CHECK(r.resolved_committed + r.resolved_not_committed == r.ambiguous);
 }
