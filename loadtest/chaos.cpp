@@ -1,20 +1,15 @@
 #include "loadtest/chaos.hpp"
 
-#include "loadtest/http_connection.hpp"
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
+#include "loadtest/probe.hpp"
 
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <memory>
 
 namespace bankd::loadtest {
-namespace net = boost::asio;
-using boost::beast::http::verb;
 using clock_type = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -26,25 +21,19 @@ constexpr auto ready_limit = 30s;
 // A request while the database is away must be answered within this: the
 // pool fails fast instead of waiting out its acquire deadline.
 constexpr double fail_fast_ms = 1000;
+// Load left after a fault's expected end, so that its recovery shows in the
+// load's own transfers; a fault that would leave less is not started.
+constexpr auto recovery_reserve = 3s;
 
-const std::vector<std::string> database_kinds{"kill-backends", "restart-db", "stop-db"};
+const std::vector<std::string> all_kinds{"kill-backends", "restart-db", "stop-db", "drop-clients"};
 
 double seconds_since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
 }
 
-// One request on a connection of its own, run to completion on this thread.
-exec_result probe(const endpoint& where, const std::string& target, const std::string& key) {
-  net::io_context ioc(1);
-  http_connection conn(ioc.get_executor(), where);
-  // Named, not a temporary: the coroutine keeps a reference until ioc.run() ends.
-  const request_parts parts{{}, key, {}};
-  auto done = net::co_spawn(ioc, conn.exec(verb::get, target, parts, probe_timeout), net::use_future);
-  ioc.run();
-  return done.get();
-}
-
-// pg_terminate_backend on every connection bankd has to this database.
+// pg_terminate_backend on every connection bankd has to this database (bankd
+// connects with application_name=bankd; ours do not, and other databases on
+// the cluster are left alone).
 int terminate_bankd_backends(const std::string& database_url, std::string& problem) {
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(database_url.c_str()), &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
@@ -72,8 +61,7 @@ bool run_pg_ctl(const std::string& command, const char* action) {
 }  // namespace
 
 bool is_chaos_kind(const std::string& kind) {
-  return kind == "drop-clients" ||
-         std::find(database_kinds.begin(), database_kinds.end(), kind) != database_kinds.end();
+  return std::find(all_kinds.begin(), all_kinds.end(), kind) != all_kinds.end();
 }
 
 chaos_monkey::chaos_monkey(const options& o, std::int64_t probe_account)
@@ -103,58 +91,76 @@ bool chaos_monkey::wait(std::chrono::milliseconds d) {
   return !wake_.wait_for(lock, d, [this] { return stopping_; });
 }
 
+// A run bounded by --transfers alone has no known end: faults go on until it stops.
+bool chaos_monkey::time_left_for(const std::string& kind) const {
+  if (options_.duration.count() == 0) return true;
+  const auto length = kind == "stop-db" ? options_.chaos_outage : 0ms;
+  return clock_type::now() + length + recovery_reserve <= started_ + options_.duration;
+}
+
 void chaos_monkey::loop() {
   std::vector<std::string> kinds;
   for (const auto& k : options_.chaos)
     if (k != "drop-clients") kinds.push_back(k);
-  for (std::size_t turn = 0; !kinds.empty() && wait(options_.chaos_interval); ++turn)
-    inject(kinds[turn % kinds.size()]);
+  for (std::size_t turn = 0; !kinds.empty() && wait(options_.chaos_interval); ++turn) {
+    const auto& kind = kinds[turn % kinds.size()];
+    if (!time_left_for(kind)) break;
+    inject(kind);
+  }
 }
 
 void chaos_monkey::inject(const std::string& kind) {
-  const double at = seconds_since(started_);
-  auto e = kind == "kill-backends" ? kill_backends() : take_database_down(kind == "restart-db");
+  chaos_event e;
   e.kind = kind;
-  e.at_s = at;
-  if (e.problem.empty())
-    ++summary_.injected[kind];
+  e.at_s = seconds_since(started_);
+  const auto began = clock_type::now();
+  if (kind == "kill-backends")
+    kill_backends(e);
+  else if (kind == "restart-db")
+    restart_database(e);
   else
-    summary_.problems.push_back(kind + " at " + std::to_string(at) + " s: " + e.problem);
+    take_database_down(e);
+  e.outage_s = std::chrono::duration<double>(e.ended - began).count();
+  if (e.injected) await_recovery(e);
   summary_.events.push_back(std::move(e));
 }
 
-chaos_event chaos_monkey::kill_backends() {
-  chaos_event e;
-  if (options_.database_url.empty()) {
-    e.problem = "needs --database-url";
-    return e;
-  }
-  e.backends_killed = terminate_bankd_backends(options_.database_url, e.problem);
-  if (e.problem.empty() && e.backends_killed == 0) e.problem = "no bankd backend to kill";
-  const auto since = clock_type::now();
-  e.ready_again_s = time_to_ready(ready_limit) >= 0 ? seconds_since(since) : -1;
-  return e;
+void chaos_monkey::await_recovery(chaos_event& e) {
+  e.ready_again_s = seconds_until_ready(options_.urls.front(), ready_limit);
+  if (e.ready_again_s < 0) e.problems.emplace_back("bankd not ready 30 s after the fault");
 }
 
-chaos_event chaos_monkey::take_database_down(bool restart) {
-  chaos_event e;
-  if (options_.pg_ctl.empty()) {
-    e.problem = "needs --pg-ctl";
-    return e;
+void chaos_monkey::kill_backends(chaos_event& e) {
+  std::string problem;
+  e.backends_killed = terminate_bankd_backends(options_.database_url, problem);
+  e.ended = clock_type::now();
+  e.injected = e.backends_killed > 0;
+  if (!problem.empty())
+    e.problems.push_back(problem);
+  else if (!e.injected)
+    e.problems.emplace_back("no bankd backend to kill");
+}
+
+void chaos_monkey::restart_database(chaos_event& e) {
+  e.injected = run_pg_ctl(options_.pg_ctl, "restart");
+  e.ended = clock_type::now();
+  if (!e.injected) e.problems.emplace_back("pg_ctl restart failed");
+}
+
+void chaos_monkey::take_database_down(chaos_event& e) {
+  if (!run_pg_ctl(options_.pg_ctl, "stop")) {
+    e.ended = clock_type::now();
+    e.problems.emplace_back("pg_ctl stop failed");
+    return;
   }
-  const auto down = clock_type::now();
-  if (restart) {
-    if (!run_pg_ctl(options_.pg_ctl, "restart")) e.problem = "pg_ctl restart failed";
-  } else if (!run_pg_ctl(options_.pg_ctl, "stop")) {
-    e.problem = "pg_ctl stop failed";
-  } else {
-    watch_outage(e, clock_type::now() + options_.chaos_outage);
-    if (!run_pg_ctl(options_.pg_ctl, "start")) e.problem = "pg_ctl start failed";
-  }
-  e.outage_s = seconds_since(down);
-  e.ready_again_s = time_to_ready(ready_limit);
-  if (e.ready_again_s < 0 && e.problem.empty()) e.problem = "bankd not ready 30 s after";
-  return e;
+  e.injected = true;
+  e.down_from = clock_type::now();
+  watch_outage(e, e.down_from + options_.chaos_outage);
+  e.down_until = clock_type::now();
+  // Keep trying: a cluster left down would ruin every check after the load.
+  for (int attempt = 0; attempt < 3 && !run_pg_ctl(options_.pg_ctl, "start"); ++attempt)
+    e.problems.emplace_back("pg_ctl start failed");
+  e.ended = clock_type::now();
 }
 
 // While the database is down: /readyz must say 503, and a request that needs
@@ -163,33 +169,21 @@ void chaos_monkey::watch_outage(chaos_event& e, clock_type::time_point until) {
   const auto& where = options_.urls.front();
   const auto account = "/accounts/" + std::to_string(probe_account_);
   while (clock_type::now() < until) {
-    if (auto ready = probe(where, "/readyz", {}); ready && ready->status == 503)
+    if (auto ready = probe(where, "/readyz", {}, probe_timeout); ready && ready->status == 503)
       e.readyz_503_seen = true;
     const auto sent = clock_type::now();
-    auto answer = probe(where, account, options_.operator_key);
-    const double ms = seconds_since(sent) * 1000;
+    auto answer = probe(where, account, options_.operator_key, probe_timeout);
     ++e.probes;
-    e.slowest_probe_ms = std::max(e.slowest_probe_ms, ms);
+    e.slowest_probe_ms = std::max(e.slowest_probe_ms, seconds_since(sent) * 1000);
     if (answer && answer->status == 503 && answer->retry_after) ++e.probes_503;
     std::this_thread::sleep_for(probe_gap);
   }
   if (!e.readyz_503_seen)
-    e.problem = "/readyz never said 503 while the database was down";
-  else if (e.probes_503 < e.probes)
-    e.problem = "a request during the outage was not a 503 with Retry-After";
-  else if (e.slowest_probe_ms > fail_fast_ms)
-    e.problem = "a request during the outage took over 1 s";
-}
-
-// Seconds until /readyz answers 200; -1 if it does not within `limit`.
-double chaos_monkey::time_to_ready(std::chrono::milliseconds limit) {
-  const auto since = clock_type::now();
-  while (clock_type::now() - since < limit) {
-    if (auto ready = probe(options_.urls.front(), "/readyz", {}); ready && ready->status == 200)
-      return seconds_since(since);
-    std::this_thread::sleep_for(50ms);
-  }
-  return -1;
+    e.problems.emplace_back("/readyz never said 503 while the database was down");
+  if (e.probes_503 < e.probes)
+    e.problems.emplace_back("a request during the outage was not a 503 with Retry-After");
+  if (e.slowest_probe_ms > fail_fast_ms)
+    e.problems.emplace_back("a request during the outage took over 1 s");
 }
 
 }  // namespace bankd::loadtest

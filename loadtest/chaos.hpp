@@ -4,13 +4,16 @@
 // and while the database is away checks that bankd says so (/readyz 503) and
 // fails fast (503 with Retry-After, not a hang). Blocking calls (libpq,
 // pg_ctl) are why it is a thread and not a coroutine on the load's loop.
-// Dropped clients are the load's part: see load_phase.
+// Dropped clients are the load's part (see load_phase). What the load's own
+// transfers show about each fault is matched afterwards, by time, in
+// assess_faults().
 
 #include "loadtest/options.hpp"
+#include "loadtest/run_record.hpp"
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -19,24 +22,38 @@
 
 namespace bankd::loadtest {
 
-// One fault and what bankd did about it.
+// One fault and what bankd did about it. Recovery is timed from the fault's
+// end: the backends terminated, or `pg_ctl restart` or `pg_ctl start` returned.
 struct chaos_event {
+  using time_point = std::chrono::steady_clock::time_point;
+
   std::string kind;  // kill-backends, restart-db, stop-db
   double at_s = 0;   // since the load started
+  bool injected = false;
   int backends_killed = 0;
-  double outage_s = 0;       // database unavailable (stop to start finished)
-  double ready_again_s = 0;  // from the database's return to /readyz 200; < 0: never
-  int probes = 0;            // requests sent while the database was down
-  int probes_503 = 0;        // of those, 503 with Retry-After
+  double outage_s = 0;        // from the fault's start to its end
+  double ready_again_s = -1;  // from the end to /readyz 200; < 0: never
+  double first_201_s = -1;    // from the end to the first 201 of a transfer sent after it
+
+  // stop-db, while the database was down: the chaos thread's own probes ...
+  int probes = 0;
+  int probes_503 = 0;  // 503 with Retry-After
   bool readyz_503_seen = false;
   double slowest_probe_ms = 0;
-  std::string problem;  // empty: the fault was injected and bankd behaved
+  // ... and the load's transfers sent then
+  int outage_transfers = 0;
+  int outage_transfers_503 = 0;  // 503 with Retry-After
+  double slowest_outage_transfer_ms = 0;
+
+  std::vector<std::string> problems;  // bankd misbehaved, or the fault could not be injected
+  time_point ended;
+  time_point down_from, down_until;  // stop-db: the database was certainly down
 };
 
 struct chaos_summary {
   std::vector<chaos_event> events;
   std::map<std::string, int> injected;  // per kind, with dropped-clients counted by the load
-  std::vector<std::string> problems;    // bankd misbehaved or a fault could not be injected
+  std::vector<std::string> problems;    // every event's, prefixed with its kind and time
 };
 
 class chaos_monkey {
@@ -49,17 +66,19 @@ class chaos_monkey {
 
   void start();
   // Stops injecting, waits for a fault in progress to end (the database is up
-  // again afterwards) and for bankd to be ready, and reports.
+  // again afterwards) and for bankd to be ready, and returns the events.
   chaos_summary finish();
 
  private:
   void loop();
   bool wait(std::chrono::milliseconds d);  // false when finish() was called
+  bool time_left_for(const std::string& kind) const;
   void inject(const std::string& kind);
-  chaos_event kill_backends();
-  chaos_event take_database_down(bool restart);
+  void kill_backends(chaos_event& e);
+  void take_database_down(chaos_event& e);
+  void restart_database(chaos_event& e);
   void watch_outage(chaos_event& e, std::chrono::steady_clock::time_point until);
-  double time_to_ready(std::chrono::milliseconds limit);
+  void await_recovery(chaos_event& e);
 
   const options& options_;
   std::int64_t probe_account_;
@@ -70,6 +89,13 @@ class chaos_monkey {
   bool stopping_ = false;
   chaos_summary summary_;
 };
+
+// After the load: matches the load's transfers to each fault (those sent
+// while the database was down must have been 503 + Retry-After within 1 s;
+// a transfer sent after the fault must be acknowledged again, unless the load
+// ended first), then counts the faults and collects every problem.
+void assess_faults(chaos_summary& summary, const std::deque<attempt>& attempts,
+                   std::chrono::steady_clock::time_point load_end);
 
 // The kinds --chaos accepts.
 bool is_chaos_kind(const std::string& kind);

@@ -66,8 +66,8 @@ std::optional<load_phase::clock::time_point> load_phase::next_slot() {
 load_phase::delivery load_phase::delivery_for(std::size_t seq) {
   if (!drop_clients_ || seq % drop_every != drop_every / 2) return {options_.request_timeout};
   ++dropped_;
-  if ((seq / drop_every) % 2 == 0) return {options_.request_timeout, after_write::hang_up};
-  return {drop_timeout};
+  if ((seq / drop_every) % 2 == 0) return {options_.request_timeout, after_write::hang_up, true};
+  return {drop_timeout, after_write::read_answer, true};
 }
 
 net::awaitable<void> load_phase::work(http_connection& conn) {
@@ -84,11 +84,16 @@ net::awaitable<void> load_phase::work(http_connection& conn) {
     a.to = plan.to;
     a.amount = plan.amount;
     const auto how = delivery_for(a.seq);
+    a.abandoned = how.abandoned;
+    a.sent_at = clock::now();
     const auto answer = co_await send_transfer(conn, record_, a, how.timeout, how.then);
-    const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - *due);
+    a.answered_at = clock::now();
+    const auto latency =
+        std::chrono::duration_cast<std::chrono::microseconds>(a.answered_at - *due);
     const auto meaning =
         classify_transfer(answer, record_.accounts[a.from], record_.accounts[a.to], a.amount, true);
     a.status = static_cast<std::uint16_t>(answer ? answer->status : 0);
+    a.retry_after = answer && answer->retry_after;
     a.first = meaning.kind;
     a.transfer_id = meaning.transfer_id;
     if (a.first == outcome::ambiguous)

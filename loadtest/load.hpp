@@ -37,6 +37,7 @@ class load_phase {
   boost::asio::awaitable<void> run();
   const load_stats& stats() const noexcept { return stats_; }
   double elapsed_s() const noexcept;
+  clock::time_point finished_at() const noexcept { return finished_; }
   // Requests cut off on purpose by --chaos drop-clients.
   std::uint64_t dropped() const noexcept { return dropped_; }
 
@@ -44,6 +45,7 @@ class load_phase {
   struct delivery {
     std::chrono::milliseconds timeout;
     after_write then = after_write::read_answer;
+    bool abandoned = false;  // cut off on purpose: not bankd's doing
   };
   delivery delivery_for(std::size_t seq);
   std::optional<clock::time_point> next_slot();

@@ -53,24 +53,34 @@ latency_ms summarize(const histogram& h) {
           ms(h.max())};
 }
 
+std::string describe_event(const chaos_event& e) {
+  std::string text = "at " + fixed(e.at_s, 1) + " s";
+  if (!e.injected) return text + ": not injected";
+  if (e.kind == "kill-backends") text += ": " + std::to_string(e.backends_killed) + " backends";
+  if (e.kind == "stop-db" || e.kind == "restart-db")
+    text += ", database away " + fixed(e.outage_s, 2) + " s";
+  if (e.probes > 0)
+    text += ", " + std::to_string(e.probes_503) + "/" + std::to_string(e.probes) +
+            " probes 503+Retry-After (slowest " + fixed(e.slowest_probe_ms, 1) + " ms)" +
+            (e.readyz_503_seen ? ", /readyz 503" : ", /readyz never 503");
+  if (e.outage_transfers > 0)
+    text += ", " + std::to_string(e.outage_transfers_503) + "/" +
+            std::to_string(e.outage_transfers) + " transfers 503+Retry-After (slowest " +
+            fixed(e.slowest_outage_transfer_ms, 1) + " ms)";
+  text += e.ready_again_s >= 0 ? ", ready " + fixed(e.ready_again_s, 2) + " s after"
+                               : ", never ready again";
+  text += e.first_201_s >= 0 ? ", first 201 " + fixed(e.first_201_s, 2) + " s after"
+                             : ", no 201 after it";
+  return text;
+}
+
 void print_chaos(std::ostream& out, const run_report& r) {
   if (r.chaos.injected.empty() && r.chaos.problems.empty()) return;
   std::string injected;
   for (const auto& [kind, count] : r.chaos.injected)
     injected += (injected.empty() ? "" : ", ") + kind + " x" + std::to_string(count);
   row(out, "faults injected", injected.empty() ? "none" : injected);
-  for (const auto& e : r.chaos.events) {
-    std::string text = "at " + fixed(e.at_s, 1) + " s";
-    if (e.kind == "kill-backends") text += ": " + std::to_string(e.backends_killed) + " backends";
-    if (e.outage_s > 0) text += ", database away " + fixed(e.outage_s, 2) + " s";
-    if (e.probes > 0)
-      text += ", " + std::to_string(e.probes_503) + "/" + std::to_string(e.probes) +
-              " probes 503+Retry-After (slowest " + fixed(e.slowest_probe_ms, 1) + " ms)" +
-              (e.readyz_503_seen ? ", /readyz 503" : ", /readyz never 503");
-    text += e.ready_again_s >= 0 ? ", ready again after " + fixed(e.ready_again_s, 2) + " s"
-                                 : ", never ready again";
-    row(out, "fault " + e.kind, text);
-  }
+  for (const auto& e : r.chaos.events) row(out, "fault " + e.kind, describe_event(e));
 }
 
 void print_table(std::ostream& out, const run_report& r) {
@@ -121,14 +131,19 @@ json chaos_json(const run_report& r) {
   for (const auto& e : r.chaos.events)
     events.push_back({{"kind", e.kind},
                       {"at_s", e.at_s},
+                      {"injected", e.injected},
                       {"backends_killed", e.backends_killed},
                       {"outage_s", e.outage_s},
                       {"ready_again_s", e.ready_again_s},
+                      {"first_201_s", e.first_201_s},
                       {"probes", e.probes},
                       {"probes_503", e.probes_503},
                       {"readyz_503_seen", e.readyz_503_seen},
                       {"slowest_probe_ms", e.slowest_probe_ms},
-                      {"problem", e.problem}});
+                      {"outage_transfers", e.outage_transfers},
+                      {"outage_transfers_503", e.outage_transfers_503},
+                      {"slowest_outage_transfer_ms", e.slowest_outage_transfer_ms},
+                      {"problems", e.problems}});
   return {{"injected", r.chaos.injected},
           {"dropped_clients", r.dropped_clients},
           {"events", events},

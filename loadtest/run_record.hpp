@@ -3,6 +3,7 @@
 // every integrity check works from. Filled on the load thread; read by the
 // checks after the load has stopped.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -37,12 +38,19 @@ enum class resolution : std::uint8_t {
 };
 
 struct attempt {
+  using time_point = std::chrono::steady_clock::time_point;
+
   std::uint64_t seq = 0;   // the Idempotency-Key's suffix
   std::uint32_t from = 0;  // indexes into run_record::accounts
   std::uint32_t to = 0;
   std::int64_t amount = 0;
   std::int64_t transfer_id = 0;  // from the 201 (first answer or replay)
   std::uint16_t status = 0;      // of the first answer; 0: none came
+  bool retry_after = false;      // the first answer had a Retry-After header
+  bool abandoned = false;        // cut off on purpose by --chaos drop-clients
+  // When the first send began and ended (answer, error or deadline): --chaos
+  // matches them against the faults' times.
+  time_point sent_at, answered_at;
   outcome first = outcome::ambiguous;
   resolution replay = resolution::not_needed;
 

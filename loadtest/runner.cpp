@@ -126,6 +126,7 @@ net::awaitable<void> run_phases(const options& o, run_record& record, run_state&
     co_await state.load->run();
     state.chaos = monkey.finish();  // the database is back before the checks
   }
+  assess_faults(state.chaos, record.attempts, state.load->finished_at());
   state.retries_after = co_await conns.scrape(o.request_timeout);
   co_await check_after_load(o, record, conns, audits, state);
   state.audits = audits.summary();
