@@ -25,7 +25,8 @@ constexpr double fail_fast_ms = 1000;
 // load's own transfers; a fault that would leave less is not started.
 constexpr auto recovery_reserve = 3s;
 
-const std::vector<std::string> all_kinds{"kill-backends", "restart-db", "stop-db", "drop-clients"};
+const std::vector<std::string> all_kinds{"kill-backends", "restart-db", "stop-db", "kill-bankd",
+                                         "drop-clients"};
 
 double seconds_since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
@@ -64,8 +65,8 @@ bool is_chaos_kind(const std::string& kind) {
   return std::find(all_kinds.begin(), all_kinds.end(), kind) != all_kinds.end();
 }
 
-chaos_monkey::chaos_monkey(const options& o, std::int64_t probe_account)
-    : options_(o), probe_account_(probe_account) {}
+chaos_monkey::chaos_monkey(const options& o, std::int64_t probe_account, bankd_child* bankd)
+    : options_(o), probe_account_(probe_account), bankd_(bankd) {}
 
 chaos_monkey::~chaos_monkey() {
   if (thread_.joinable()) finish();
@@ -118,8 +119,10 @@ void chaos_monkey::inject(const std::string& kind) {
     kill_backends(e);
   else if (kind == "restart-db")
     restart_database(e);
-  else
+  else if (kind == "stop-db")
     take_database_down(e);
+  else
+    kill_bankd(e);
   e.outage_s = std::chrono::duration<double>(e.ended - began).count();
   if (e.injected) await_recovery(e);
   summary_.events.push_back(std::move(e));
@@ -160,6 +163,16 @@ void chaos_monkey::take_database_down(chaos_event& e) {
   // Keep trying: a cluster left down would ruin every check after the load.
   for (int attempt = 0; attempt < 3 && !run_pg_ctl(options_.pg_ctl, "start"); ++attempt)
     e.problems.emplace_back("pg_ctl start failed");
+  e.ended = clock_type::now();
+}
+
+void chaos_monkey::kill_bankd(chaos_event& e) {
+  if (auto problem = bankd_->kill(); !problem.empty()) e.problems.push_back(problem);
+  e.injected = true;
+  if (auto problem = bankd_->start(); !problem.empty()) {
+    e.problems.push_back(problem);
+    e.injected = false;
+  }
   e.ended = clock_type::now();
 }
 

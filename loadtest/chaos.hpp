@@ -1,13 +1,14 @@
 #pragma once
 // Fault injection alongside the load (--chaos): a thread of its own that,
-// every interval, kills bankd's database backends or takes PostgreSQL down,
-// and while the database is away checks that bankd says so (/readyz 503) and
-// fails fast (503 with Retry-After, not a hang). Blocking calls (libpq,
-// pg_ctl) are why it is a thread and not a coroutine on the load's loop.
-// Dropped clients are the load's part (see load_phase). What the load's own
-// transfers show about each fault is matched afterwards, by time, in
-// assess_faults().
+// every interval, kills bankd's database backends, takes PostgreSQL down or
+// kills bankd itself, and while the database is away checks that bankd says
+// so (/readyz 503) and fails fast (503 with Retry-After, not a hang).
+// Blocking calls (libpq, pg_ctl, waitpid) are why it is a thread and not a
+// coroutine on the load's loop. Dropped clients are the load's part (see
+// load_phase). What the load's own transfers show about each fault is matched
+// afterwards, by time, in assess_faults().
 
+#include "loadtest/bankd_child.hpp"
 #include "loadtest/options.hpp"
 #include "loadtest/run_record.hpp"
 
@@ -23,11 +24,12 @@
 namespace bankd::loadtest {
 
 // One fault and what bankd did about it. Recovery is timed from the fault's
-// end: the backends terminated, or `pg_ctl restart` or `pg_ctl start` returned.
+// end: the backends terminated, `pg_ctl restart` or `pg_ctl start` returned,
+// or the killed bankd started again.
 struct chaos_event {
   using time_point = std::chrono::steady_clock::time_point;
 
-  std::string kind;  // kill-backends, restart-db, stop-db
+  std::string kind;  // kill-backends, restart-db, stop-db, kill-bankd
   double at_s = 0;   // since the load started
   bool injected = false;
   int backends_killed = 0;
@@ -58,8 +60,9 @@ struct chaos_summary {
 
 class chaos_monkey {
  public:
-  // `probe_account`: an account id whose GET needs the database.
-  chaos_monkey(const options& o, std::int64_t probe_account);
+  // `probe_account`: an account id whose GET needs the database. `bankd`:
+  // the instance kill-bankd kills and starts again; null without kill-bankd.
+  chaos_monkey(const options& o, std::int64_t probe_account, bankd_child* bankd);
   chaos_monkey(const chaos_monkey&) = delete;
   chaos_monkey& operator=(const chaos_monkey&) = delete;
   ~chaos_monkey();
@@ -77,11 +80,13 @@ class chaos_monkey {
   void kill_backends(chaos_event& e);
   void take_database_down(chaos_event& e);
   void restart_database(chaos_event& e);
+  void kill_bankd(chaos_event& e);
   void watch_outage(chaos_event& e, std::chrono::steady_clock::time_point until);
   void await_recovery(chaos_event& e);
 
   const options& options_;
   std::int64_t probe_account_;
+  bankd_child* bankd_;
   std::chrono::steady_clock::time_point started_;
   std::thread thread_;
   std::mutex mutex_;

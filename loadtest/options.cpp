@@ -97,14 +97,19 @@ struct chaos_texts {
 
 po::options_description describe_chaos(options& o, chaos_texts& t) {
   po::options_description d("Faults (chaos)");
-  d.add_options()("chaos", po::value(&t.kinds),
-                  "comma-separated faults during the load: kill-backends (needs "
-                  "--database-url), restart-db and stop-db (need --pg-ctl), drop-clients")(
-      "chaos-interval", po::value(&t.interval)->default_value("3s"),
-      "time between database faults")("chaos-outage", po::value(&t.outage)->default_value("3s"),
-                                      "stop-db: time the database stays down")(
-      "pg-ctl", po::value(&o.pg_ctl),
+  auto add = d.add_options();
+  add("chaos", po::value(&t.kinds),
+      "comma-separated faults during the load, taken in turn: kill-backends (needs "
+      "--database-url), restart-db and stop-db (need --pg-ctl), kill-bankd (needs "
+      "--bankd-cmd), drop-clients (one request in 25 abandoned mid-request)");
+  add("chaos-interval", po::value(&t.interval)->default_value("3s"), "time between faults");
+  add("chaos-outage", po::value(&t.outage)->default_value("3s"),
+      "stop-db: time the database stays down");
+  add("pg-ctl", po::value(&o.pg_ctl),
       "shell command taking start, stop or restart for bankd's PostgreSQL");
+  add("bankd-cmd", po::value(&o.bankd_cmd),
+      "shell command that runs bankd serving the first --url; bank-loadtest starts it, "
+      "kill-bankd kills it with SIGKILL and starts it again, and it is stopped at the end");
   return d;
 }
 
@@ -213,6 +218,8 @@ void validate(const options& o) {
       throw bad("--chaos " + kind + " needs --pg-ctl");
     if (kind == "kill-backends" && o.database_url.empty())
       throw bad("--chaos kill-backends needs --database-url");
+    if (kind == "kill-bankd" && o.bankd_cmd.empty())
+      throw bad("--chaos kill-bankd needs --bankd-cmd");
   }
   if (!o.chaos.empty() && o.chaos_interval.count() <= 0)
     throw bad("--chaos-interval must be positive");

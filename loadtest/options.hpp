@@ -53,11 +53,14 @@ struct options {
   std::chrono::milliseconds audit_interval{1'000};  // 0: audit only before and after
   std::uint64_t seed = 0;                           // 0: random
 
-  // Faults (see chaos.hpp): kill-backends, restart-db, stop-db, drop-clients
+  // Faults (see chaos.hpp): kill-backends, restart-db, stop-db, kill-bankd, drop-clients
   std::vector<std::string> chaos;
-  std::chrono::milliseconds chaos_interval{3'000};  // between database faults
+  std::chrono::milliseconds chaos_interval{3'000};  // between faults
   std::chrono::milliseconds chaos_outage{3'000};    // stop-db: how long it stays down
   std::string pg_ctl;  // shell command taking start | stop | restart (restart-db, stop-db)
+  // Non-empty: bank-loadtest starts bankd with this shell command, serving
+  // urls.front(), and stops it at the end; kill-bankd needs it.
+  std::string bankd_cmd;
 
   // Output
   progress_mode progress = progress_mode::automatic;

@@ -2,6 +2,7 @@
 
 #include "loadtest/audit.hpp"
 #include "loadtest/bank_api.hpp"
+#include "loadtest/bankd_child.hpp"
 #include "loadtest/chaos.hpp"
 #include "loadtest/ledger_check.hpp"
 #include "loadtest/load.hpp"
@@ -106,7 +107,8 @@ net::awaitable<void> check_after_load(const options& o, run_record& record, conn
 }
 
 net::awaitable<void> run_phases(const options& o, run_record& record, run_state& state,
-                                progress_printer& progress, std::uint64_t seed) {
+                                progress_printer& progress, std::uint64_t seed,
+                                bankd_child* bankd) {
   connections conns(co_await net::this_coro::executor, o);
   progress.message("run " + record.run_id + ": setting up " + std::to_string(o.accounts) +
                    " funded accounts");
@@ -121,7 +123,7 @@ net::awaitable<void> run_phases(const options& o, run_record& record, run_state&
   progress.message("run " + record.run_id + ": load started");
   state.load = std::make_unique<load_phase>(o, record, conns.workers(), audits, progress, seed);
   {
-    chaos_monkey monkey(o, record.accounts.front().id);
+    chaos_monkey monkey(o, record.accounts.front().id, bankd);
     monkey.start();
     co_await state.load->run();
     state.chaos = monkey.finish();  // the database is back before the checks
@@ -204,13 +206,22 @@ run_result run(const options& o, std::ostream& progress_out) {
   progress_printer progress(o.progress, progress_out);
   // Declared first so it is destroyed last: run_state holds timers and
   // sockets whose destructors still reach into the io_context's services.
+  // bankd of our own (--bankd-cmd) lives through the replays and the final
+  // audit, which need it, and is stopped before the ledger check.
+  std::unique_ptr<bankd_child> bankd;
+  if (!o.bankd_cmd.empty()) {
+    progress.message("starting bankd: " + o.bankd_cmd);
+    bankd = std::make_unique<bankd_child>(o.bankd_cmd, o.urls.front());
+  }
   net::io_context ioc(1);
   run_state state;
 
-  auto done =
-      net::co_spawn(ioc, run_phases(o, result.record, state, progress, rng()), net::use_future);
+  auto done = net::co_spawn(ioc, run_phases(o, result.record, state, progress, rng(), bankd.get()),
+                            net::use_future);
   ioc.run();
   done.get();
+  if (bankd)
+    if (auto how = bankd->stop(); !how.empty()) state.notes.push_back("bankd " + how);
 
   auto& r = result.report;
   r.run_id = result.record.run_id;

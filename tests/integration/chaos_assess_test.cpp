@@ -3,6 +3,7 @@
 // not fail fast or did not recover, or the chaos scenarios prove nothing.
 
 #include "loadtest/chaos.hpp"
+#include "loadtest/options.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -107,4 +108,15 @@ TEST_CASE("chaos: a fault that could not be injected is reported, not counted") 
   CHECK(s.injected.count("restart-db") == 0);
   REQUIRE(s.problems.size() == 1);
   CHECK(s.problems.front().ends_with("pg_ctl restart failed"));
+}
+
+TEST_CASE("chaos: kill-bankd needs the command that starts bankd") {
+  const char* no_cmd[] = {"bank-loadtest", "--operator-key", "k", "--chaos", "kill-bankd"};
+  CHECK_THROWS_AS(lt::parse_options(static_cast<int>(std::size(no_cmd)), no_cmd),
+                  std::invalid_argument);
+  const char* with_cmd[] = {"bank-loadtest", "--operator-key", "k",          "--chaos",
+                            "kill-bankd",    "--bankd-cmd",    "bankd serve"};
+  const auto o = lt::parse_options(static_cast<int>(std::size(with_cmd)), with_cmd);
+  CHECK(o.chaos == std::vector<std::string>{"kill-bankd"});
+  CHECK(o.bankd_cmd == "bankd serve");
 }
