@@ -20,7 +20,7 @@
 #   CONTAINER_MAX_MIB        largest runtime image accepted (default 150)
 # Podman's and buildah's own variables apply too (CONTAINERS_STORAGE_CONF for
 # a separate image store, for instance).
-# Exit status: 0 passed, 1 failed, 77 skipped (no database given).
+# Exit status: 0 passed, 77 skipped (no database given), anything else failed.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -63,10 +63,18 @@ admin_url=$BANKD_TEST_DATABASE_URL
 # shellcheck disable=SC2317 # run from the EXIT trap
 cleanup() {
   local status=$?
+  ((status == 77)) && status=1  # a failing command's own 77 is no skip
   set +e
   trap '' INT TERM HUP PIPE
   if [[ -n $run_pid ]] && kill -0 "$run_pid" 2>/dev/null; then
-    kill -KILL -- "-$run_pid" 2>/dev/null  # its own process group: see below
+    # buildah kills bankd on SIGTERM and removes its run directory in /var/tmp;
+    # what is left after 5 s goes with its process group (see below).
+    kill -TERM "$run_pid" 2>/dev/null
+    for _ in {1..50}; do
+      kill -0 "$run_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL -- "-$run_pid" 2>/dev/null
     wait "$run_pid" 2>/dev/null
   fi
   [[ -n $ctr ]] && buildah rm "$ctr" >/dev/null 2>&1
