@@ -166,12 +166,15 @@ free_port() {
 # The PID of bankd inside the container: the bankd process descended from
 # `buildah run` (chroot isolation shares the host's PID namespace).
 bankd_pid() {
-  local pid parent
-  for pid in $(pgrep -x bankd); do
+  local dir pid parent
+  for dir in /proc/[0-9]*; do
+    [[ $(cat "$dir/comm" 2>/dev/null) == bankd ]] || continue
+    pid=${dir#/proc/}
     parent=$pid
     while ((parent > 1)); do
       ((parent == run_pid)) && { printf '%s\n' "$pid"; return; }
-      parent=$(awk '{ print $4 }' "/proc/$parent/stat" 2>/dev/null) || break
+      parent=$(awk '/^PPid:/ { print $2 }' "/proc/$parent/status" 2>/dev/null) || break
+      [[ -n $parent ]] || break
     done
   done
 }
