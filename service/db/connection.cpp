@@ -296,8 +296,17 @@ bool connection::in_transaction() const noexcept {
 
 int connection::backend_pid() const noexcept { return backend_pid_; }
 
+// libpq closes its socket itself when the server goes away, and the number
+// can be handed to the next socket opened, maybe a replacement connection on
+// this same io_context. Deregistering the old number later would take that
+// socket's registration with it, so let go of it as soon as it is stale.
+void connection::forget_dropped_socket() noexcept {
+  if (socket_.is_open() && PQsocket(conn_) != socket_.native_handle()) socket_.release();
+}
+
 error connection::fail(errc e, std::string_view what) {
   poisoned_ = true;
+  forget_dropped_socket();
   std::string message(what);
   if (const std::string libpq = trimmed(PQerrorMessage(conn_)); !libpq.empty())
     message += ": " + libpq;

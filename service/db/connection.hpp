@@ -81,6 +81,7 @@ private:
                                                  pipeline_outcome& outcome);
   boost::asio::awaitable<result<void>> run_rollback();
   error fail(errc e, std::string_view what);
+  void forget_dropped_socket() noexcept;
 
   PGconn* conn_;
   boost::asio::posix::stream_descriptor socket_;
