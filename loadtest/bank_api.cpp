@@ -99,7 +99,6 @@ std::optional<audit_reading> parse_audit(const std::string& body) {
       out.totals.push_back(
           {t.at("currency").get<std::string>(), t.at("customer_total").get<std::int64_t>(),
            t.at("funding_balance").get<std::int64_t>(), t.at("sum").get<std::int64_t>()});
-    out.ledger_rows = j.at("ledger_rows").get<std::int64_t>();
     return out;
   } catch (const json::exception&) {
     return std::nullopt;

@@ -55,7 +55,6 @@ struct audit_reading {
   };
   std::vector<balance> accounts;
   std::vector<total> totals;
-  std::int64_t ledger_rows = 0;
 };
 // The reading, or why there is none (an error answer or a malformed body).
 boost::asio::awaitable<boost::system::result<audit_reading, std::string>> read_audit(

@@ -10,8 +10,8 @@
 #   pgbench        bench/transfer.sql (SERIALIZABLE, --max-tries=10, -M prepared),
 #                  plain and inside \startpipeline;
 #   bank-loadtest  closed model against bankd, integrity checked (audits every
-#                  5 s rather than 1 s: each one counts the whole ledger, load
-#                  that pgbench does not carry);
+#                  5 s rather than 1 s: each reads every account in one
+#                  snapshot, load that pgbench does not carry);
 #   wrk            bench/transfers.lua against bankd;
 #   bank-loadtest  open model at half of bankd's peak rate (the p99 target).
 # Prints one table (transfers/s and p99 of each, the bankd / pgbench ratios,
@@ -30,6 +30,7 @@
 #   BENCH_PG_PORT (55437)  BENCH_PORT (18090)  BENCH_PG_PROFILE (test)
 #   BENCH_DIR (build/bench)  logs, JSON, plots; the cluster lives there too
 #   BENCH_SKIP_BUILD (0)  1: use the binaries already in build/release
+#   BENCH_AUDIT_INTERVAL (5s)  bank-loadtest's audits during the load (0: none)
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -48,6 +49,7 @@ pool_size=${BENCH_POOL_SIZE:-16}
 pg_port=${BENCH_PG_PORT:-55437}
 http_port=${BENCH_PORT:-18090}
 pg_profile=${BENCH_PG_PROFILE:-test}
+audit_interval=${BENCH_AUDIT_INTERVAL:-5s}
 work=${BENCH_DIR:-$root/build/bench}
 bin=$root/build/release/bin
 operator_key=bench-operator-key-$RANDOM$RANDOM
@@ -185,9 +187,10 @@ run_loadtest() {  # run_loadtest NAME [bank-loadtest options...]
   local name=$1 status=0
   shift
   msg "bank-loadtest $name: $*"
+  rm -f -- "$work/$name.json"  # a failed run must not be reported with an earlier run's figures
   "$bin/bank-loadtest" --url "http://127.0.0.1:$http_port" --operator-key "$operator_key" \
     --database-url "$database_url" --accounts "$accounts" --deposit "$deposit" --amount-max "$amount_max" \
-    --duration "${seconds}s" --audit-interval 5s --json "$work/$name.json" --plot "$work/$name.png" \
+    --duration "${seconds}s" --audit-interval "$audit_interval" --json "$work/$name.json" --plot "$work/$name.png" \
     --progress plain \
     "$@" >"$work/$name.txt" 2>"$work/$name.progress" || status=$?
   [[ -f $work/$name.json ]] || { cat "$work/$name.progress" >&2; die "bank-loadtest $name did not finish"; }
