@@ -29,10 +29,7 @@ std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
     if (!is_known(stmt)) plan.push_back({slot_kind::prepare, 0, stmt});
     plan.push_back({slot_kind::statement, i, stmt});
   }
-  if (frame.commit) {
-    plan.push_back({slot_kind::sync});
-    plan.push_back({slot_kind::commit});
-  }
+  if (frame.commit) plan.push_back({slot_kind::commit});
   plan.push_back({slot_kind::sync});
   return plan;
 }

@@ -38,12 +38,13 @@ struct slot {
 
 // Builds the list of messages a batch turns into: BEGIN, PREPARE for
 // statements this connection has not prepared yet (once each), the
-// statements, a sync point, then COMMIT and a final sync.
+// statements, COMMIT and one sync point.
 //
-// COMMIT travels after its own sync point on purpose: if a statement fails,
-// the server skips to that sync and leaves the transaction aborted; the COMMIT
-// that follows then ends it (answering "ROLLBACK"), so the connection is idle
-// again without a second round trip.
+// One sync point, because with libpq 15 every sync is a flush: a second one
+// before COMMIT cost a send and, on the server, a separate answer to read on
+// every transaction. When a statement fails, the server skips the COMMIT and
+// the transaction stays open and aborted; connection::execute then ends it
+// with a ROLLBACK, one more round trip, only on that path.
 std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
                                 const std::vector<const statement*>& prepared);
 

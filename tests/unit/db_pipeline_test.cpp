@@ -22,13 +22,13 @@ std::vector<slot_kind> kinds(const std::vector<slot>& plan) {
 
 }  // namespace
 
-TEST_CASE("a transaction plan is BEGIN, prepares once, statements, sync, COMMIT, sync") {
+TEST_CASE("a transaction plan is BEGIN, prepares once, statements, COMMIT, one sync") {
   batch b;
   b.add(debit).add(credit).add(debit);
   const auto plan = plan_pipeline(b, {isolation::serializable, true}, {});
   using k = slot_kind;
   CHECK(kinds(plan) == std::vector<k>{k::begin, k::prepare, k::statement, k::prepare, k::statement,
-                                      k::statement, k::sync, k::commit, k::sync});
+                                      k::statement, k::commit, k::sync});
   CHECK(plan[2].index == 0);
   CHECK(plan[4].index == 1);
   CHECK(plan[5].index == 2);
@@ -67,10 +67,9 @@ TEST_CASE("only a COMMIT answered with the COMMIT tag counts as committed") {
   pipeline_outcome outcome(b.size());
   outcome.accept(plan[0], make(PGRES_COMMAND_OK));
   outcome.accept(plan[1], make(PGRES_TUPLES_OK));
-  outcome.accept(plan[2], make(PGRES_PIPELINE_SYNC));
   // A synthetic result has an empty command tag, as if COMMIT had answered ROLLBACK.
-  outcome.accept(plan[3], make(PGRES_COMMAND_OK));
-  outcome.accept(plan[4], make(PGRES_PIPELINE_SYNC));
+  outcome.accept(plan[2], make(PGRES_COMMAND_OK));
+  outcome.accept(plan[3], make(PGRES_PIPELINE_SYNC));
   REQUIRE(outcome.failed());
   CHECK_FALSE(outcome.committed());
 }
@@ -80,13 +79,12 @@ TEST_CASE("the first error wins and later aborted slots are skipped") {
   b.add(debit).add(credit);
   const auto plan = plan_pipeline(b, {isolation::serializable, true}, {&debit, &credit});
   pipeline_outcome outcome(b.size());
-  REQUIRE(plan.size() == 6);
+  REQUIRE(plan.size() == 5);
   outcome.accept(plan[0], make(PGRES_COMMAND_OK));       // BEGIN
   outcome.accept(plan[1], make(PGRES_FATAL_ERROR));      // debit fails
   outcome.accept(plan[2], make(PGRES_PIPELINE_ABORTED)); // credit skipped
-  outcome.accept(plan[3], make(PGRES_PIPELINE_SYNC));    // end of the aborted segment
-  outcome.accept(plan[4], make(PGRES_COMMAND_OK));       // COMMIT answers ROLLBACK
-  outcome.accept(plan[5], make(PGRES_PIPELINE_SYNC));
+  outcome.accept(plan[3], make(PGRES_PIPELINE_ABORTED)); // COMMIT skipped
+  outcome.accept(plan[4], make(PGRES_PIPELINE_SYNC));    // end of the aborted pipeline
   REQUIRE(outcome.failed());
   CHECK(outcome.first_error().code == errc::server_error);
   CHECK_FALSE(outcome.committed());
