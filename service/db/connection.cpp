@@ -8,6 +8,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace bankd::db {
 namespace net = boost::asio;
 using net::posix::descriptor_base;
@@ -60,7 +63,8 @@ connection::connection(net::any_io_executor ex, PGconn* conn)
 
 connection::~connection() {
   deadline_timer_.cancel();
-  if (socket_.is_open()) socket_.release();  // libpq owns the descriptor
+  boost::system::error_code ignored;
+  socket_.close(ignored);  // our duplicate; PQfinish closes libpq's own
   PQfinish(conn_);
 }
 
@@ -111,12 +115,19 @@ net::awaitable<result<void>> connection::poll_connect() {
   }
 }
 
+// Asio watches a duplicate of libpq's descriptor, never libpq's own: libpq
+// closes its socket by itself when the server goes away, and that number can
+// be handed at once to a socket opened on another thread. Deregistering or
+// closing a number we do not own could then hit that socket.
 bool connection::attach_socket() {
-  if (socket_.is_open()) socket_.release();
+  boost::system::error_code ec;
+  socket_.close(ec);
   const int fd = PQsocket(conn_);
   if (fd < 0) return false;
-  boost::system::error_code ec;
-  socket_.assign(fd, ec);
+  const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) return false;
+  socket_.assign(own, ec);
+  if (ec) ::close(own);
   return !ec;
 }
 
@@ -296,17 +307,8 @@ bool connection::in_transaction() const noexcept {
 
 int connection::backend_pid() const noexcept { return backend_pid_; }
 
-// libpq closes its socket itself when the server goes away, and the number
-// can be handed to the next socket opened, maybe a replacement connection on
-// this same io_context. Deregistering the old number later would take that
-// socket's registration with it, so let go of it as soon as it is stale.
-void connection::forget_dropped_socket() noexcept {
-  if (socket_.is_open() && PQsocket(conn_) != socket_.native_handle()) socket_.release();
-}
-
 error connection::fail(errc e, std::string_view what) {
   poisoned_ = true;
-  forget_dropped_socket();
   std::string message(what);
   if (const std::string libpq = trimmed(PQerrorMessage(conn_)); !libpq.empty())
     message += ": " + libpq;

@@ -3,8 +3,8 @@
 //
 // Thread model: a connection belongs to the io_context thread it was created on;
 // every member is called from that thread only. It owns the PGconn and watches
-// its socket with a stream_descriptor that is released (never closed by Asio)
-// before PQfinish, because libpq owns the file descriptor.
+// a duplicate of its socket with a stream_descriptor: libpq's own descriptor
+// stays libpq's to close, and Asio only ever touches the number it owns.
 //
 // After connect the connection is in non-blocking pipeline mode, and every call
 // to execute() is one pipeline: queries queued, one sync, one flush, results
@@ -81,7 +81,6 @@ private:
                                                  pipeline_outcome& outcome);
   boost::asio::awaitable<result<void>> run_rollback();
   error fail(errc e, std::string_view what);
-  void forget_dropped_socket() noexcept;
 
   PGconn* conn_;
   boost::asio::posix::stream_descriptor socket_;
