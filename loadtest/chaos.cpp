@@ -18,12 +18,6 @@ namespace {
 constexpr auto probe_timeout = 2s;
 constexpr auto probe_gap = 200ms;
 constexpr auto ready_limit = 30s;
-// A request while the database is away must be answered within this: the
-// pool fails fast instead of waiting out its acquire deadline.
-constexpr double fail_fast_ms = 1000;
-// Load left after a fault's expected end, so that its recovery shows in the
-// load's own transfers; a fault that would leave less is not started.
-constexpr auto recovery_reserve = 3s;
 
 const std::vector<std::string> all_kinds{"kill-backends", "restart-db", "stop-db", "kill-bankd",
                                          "drop-clients"};
@@ -96,7 +90,7 @@ bool chaos_monkey::wait(std::chrono::milliseconds d) {
 bool chaos_monkey::time_left_for(const std::string& kind) const {
   if (options_.duration.count() == 0) return true;
   const auto length = kind == "stop-db" ? options_.chaos_outage : 0ms;
-  return clock_type::now() + length + recovery_reserve <= started_ + options_.duration;
+  return clock_type::now() + length + recovery_window <= started_ + options_.duration;
 }
 
 void chaos_monkey::loop() {
@@ -195,7 +189,7 @@ void chaos_monkey::watch_outage(chaos_event& e, clock_type::time_point until) {
     e.problems.emplace_back("/readyz never said 503 while the database was down");
   if (e.probes_503 < e.probes)
     e.problems.emplace_back("a request during the outage was not a 503 with Retry-After");
-  if (e.slowest_probe_ms > fail_fast_ms)
+  if (e.slowest_probe_ms > outage_answer_limit_ms)
     e.problems.emplace_back("a request during the outage took over 1 s");
 }
 

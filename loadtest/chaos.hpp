@@ -23,6 +23,14 @@
 
 namespace bankd::loadtest {
 
+// While the database is away, a request must be answered (503 + Retry-After)
+// within this: the pool fails fast instead of waiting out its acquire deadline.
+// Both the chaos thread's probes and the load's own transfers are held to it.
+inline constexpr double outage_answer_limit_ms = 1000;
+// Load needed after a fault to judge its recovery: a fault that would leave
+// less is not started, and one that did is not held against bankd.
+inline constexpr std::chrono::seconds recovery_window{3};
+
 // One fault and what bankd did about it. Recovery is timed from the fault's
 // end: the backends terminated, `pg_ctl restart` or `pg_ctl start` returned,
 // or the killed bankd started again.
