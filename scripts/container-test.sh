@@ -25,6 +25,10 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=scripts/lib/pg.sh
+source "$root/scripts/lib/pg.sh"  # for pg_free_port
+# shellcheck disable=SC2034 # read by pg.sh
+PG_LOG_TAG=container-test
 image=${CONTAINER_IMAGE:-bankd:test}
 max_mib=${CONTAINER_MAX_MIB:-150}
 base_image=docker.io/library/debian:bookworm-slim
@@ -155,14 +159,6 @@ config_list() {
   podman image inspect --format "{{range $1}}{{println .}}{{end}}" "$image" | sed '/^$/d'
 }
 
-free_port() {
-  local port
-  for port in $(shuf -i 20000-40000 -n 50); do
-    (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { printf '%s\n' "$port"; return; }
-  done
-  fail "no free port"
-}
-
 # The PID of bankd inside the container: the bankd process descended from
 # `buildah run` (chroot isolation shares the host's PID namespace).
 bankd_pid() {
@@ -226,7 +222,7 @@ healthcheck=("${healthcheck[@]:1}")
 psql "$admin_url" -qAtc "CREATE DATABASE $database" >/dev/null
 db_url=$(sed -E "s#/[^/?]*(\?|$)#/$database\1#" <<<"${admin_url%/}")
 [[ $db_url == *"/$database"* ]] || fail "cannot make a database URL from $admin_url"
-port=${CONTAINER_TEST_PORT:-$(free_port)}
+port=${CONTAINER_TEST_PORT:-$(pg_free_port 20000 20000)}
 # Configuration through the environment only, as in compose.yaml.
 run_env=(-e "DATABASE_URL=$db_url" -e "PORT=$port" -e "BANKD_OPERATOR_KEY=$operator_key"
   -e THREADS=2 -e POOL_SIZE=4)
