@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Private PostgreSQL 15 clusters for scripts/run.sh and scripts/test.sh.
+# Private PostgreSQL 15 clusters (and a free port) for the scripts: run.sh,
+# test.sh, loadtest/bench.sh, container-test.sh.
 # Sourced, not run. Every function reports its own failure on stderr and
 # returns non-zero; none relies on `set -e` (which `if f; then` disables).
 #
