@@ -3,8 +3,8 @@
 // prints what broke and aborts, which libFuzzer reports as a crash and saves
 // the input that caused it.
 
-#include "bank/api_error.hpp"
-#include "bank/json_input.hpp"
+#include "api/api_error.hpp"
+#include "api/json_input.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -28,13 +28,13 @@ inline void check(bool ok, const char* what) {
 
 // A refused input earns one of the statuses docs/api.md gives to bad input,
 // and becomes the JSON error response bankd sends (which must not throw).
-inline void check_refusal(const bank::api_error& e) {
+inline void check_refusal(const api::api_error& e) {
   using http::status;
   check(e.status == status::bad_request || e.status == status::unsupported_media_type ||
             e.status == status::unprocessable_entity || e.status == status::not_found,
         "a refused input got an unexpected status");
   try {
-    const auto res = bank::to_response(e);
+    const auto res = api::to_response(e);
     check(res.result() == e.status, "the response status differs from the error's");
     const auto body = nlohmann::json::parse(res.body());
     check(body.at("error").at("code").get<std::string>() == e.code,
@@ -61,8 +61,8 @@ inline const nlohmann::json* present(const nlohmann::json& body, const std::stri
 }
 
 inline void check_ids(const nlohmann::json& body, const std::string& field) {
-  const auto optional = bank::optional_id(body, field);
-  const auto required = bank::required_id(body, field);
+  const auto optional = api::optional_id(body, field);
+  const auto required = api::required_id(body, field);
   if (!required) check_refusal(required.error());
   if (!optional) {
     check_refusal(optional.error());
@@ -79,9 +79,9 @@ inline void check_ids(const nlohmann::json& body, const std::string& field) {
 }
 
 inline void check_amount(const nlohmann::json& body, const std::string& field) {
-  const auto amount = bank::required_amount(body, field);
+  const auto amount = api::required_amount(body, field);
   if (!amount) return check_refusal(amount.error());
-  check(*amount >= 1 && *amount <= bank::max_amount, "an accepted amount is outside 1..2^53");
+  check(*amount >= 1 && *amount <= api::max_amount, "an accepted amount is outside 1..2^53");
   const auto* value = present(body, field);
   check(value != nullptr && value->is_number_integer(),
         "an amount was accepted from a non-integer");
@@ -90,9 +90,9 @@ inline void check_amount(const nlohmann::json& body, const std::string& field) {
 
 inline void check_text(const nlohmann::json& body, const std::string& field,
                        std::size_t max_chars) {
-  const auto text = bank::optional_text(body, field, max_chars);
+  const auto text = api::optional_text(body, field, max_chars);
   if (!text) return check_refusal(text.error());
-  const auto required = bank::required_text(body, field, max_chars);
+  const auto required = api::required_text(body, field, max_chars);
   if (!required) check_refusal(required.error());
   if (!*text) {
     check(!required, "required_text accepted a missing field");
@@ -100,19 +100,19 @@ inline void check_text(const nlohmann::json& body, const std::string& field,
   }
   const auto& s = **text;
   check(s.find('\0') == std::string::npos, "accepted text holds a NUL");
-  check(bank::utf8_length(s) <= max_chars, "accepted text is too long");
+  check(api::utf8_length(s) <= max_chars, "accepted text is too long");
   check(s == present(body, field)->get<std::string>(),
         "accepted text differs from the JSON string");
   if (required) check(*required == s, "required_text and optional_text disagree");
-  if (bank::is_email(s))
+  if (api::is_email(s))
     check(s.find('@') != std::string::npos && s.size() >= 3, "a bad email was accepted");
 }
 
 inline void check_currency(const nlohmann::json& body, const std::string& field) {
-  const auto currency = bank::optional_currency(body, field);
+  const auto currency = api::optional_currency(body, field);
   if (!currency) return check_refusal(currency.error());
   if (*currency)
-    check(bank::is_currency(**currency), "an accepted currency is not three capital letters");
+    check(api::is_currency(**currency), "an accepted currency is not three capital letters");
 }
 
 }  // namespace bankd::fuzz

@@ -11,7 +11,7 @@
 
 #include "fuzz_checks.hpp"
 
-#include "bank/json_input.hpp"
+#include "api/json_input.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -22,7 +22,7 @@
 
 namespace {
 
-namespace bank = bankd::bank;
+namespace api = bankd::api;
 using bankd::fuzz::check;
 using nlohmann::json;
 
@@ -49,9 +49,9 @@ void check_known_fields(const json& body) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   if (size <= 24)
-    if (const auto id = bank::parse_path_id(text)) bankd::fuzz::check_id(*id, text);
+    if (const auto id = api::parse_path_id(text)) bankd::fuzz::check_id(*id, text);
 
-  const auto body = bank::parse_object_text(text);
+  const auto body = api::parse_object_text(text);
   if (!body) {
     // 400: not JSON, not an object, too deep, duplicate keys; 422: valid JSON
     // with a number beyond a double's range.
@@ -63,10 +63,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   check(body->is_object(), "an accepted body is not an object");
   check(depth(*body) <= 8, "an accepted body is nested deeper than 8 levels");
-  const auto again = bank::parse_object_text(body->dump());
+  const auto again = api::parse_object_text(body->dump());
   check(again.has_value() && *again == *body, "an accepted body does not survive dump and parse");
 
-  const auto none_allowed = bank::only_fields(*body, {});
+  const auto none_allowed = api::only_fields(*body, {});
   check(none_allowed.has_value() == body->empty(), "only_fields({}) disagrees with emptiness");
   if (!none_allowed) bankd::fuzz::check_refusal(none_allowed.error());
 

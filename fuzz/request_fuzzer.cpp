@@ -15,7 +15,7 @@
 
 #include "fuzz_checks.hpp"
 
-#include "bank/json_input.hpp"
+#include "api/json_input.hpp"
 #include "http/router.hpp"
 
 #include <boost/asio/buffer.hpp>
@@ -33,7 +33,7 @@
 namespace {
 
 namespace beast_http = boost::beast::http;
-namespace bank = bankd::bank;
+namespace api = bankd::api;
 using bankd::fuzz::check;
 using bankd::fuzz::check_refusal;
 using beast_http::verb;
@@ -133,30 +133,30 @@ void check_history_query(std::string_view query) {
   const std::string text(query);  // parse_query needs a NUL-terminated buffer in Boost 1.81
   if (!boost::urls::parse_query(text)) return;
   for (const auto& param : boost::urls::params_view(text)) {
-    const auto value = bank::parse_path_id(param.value);
+    const auto value = api::parse_path_id(param.value);
     if (value) bankd::fuzz::check_id(*value, param.value);
   }
 }
 
 void check_body(endpoint e, const request& req) {
-  auto body = bank::parse_object(req);
+  auto body = api::parse_object(req);
   if (!body) return check_refusal(body.error());
   const auto& b = *body;
   switch (e) {
     case endpoint::create_user:
     case endpoint::patch_user:
-      if (auto ok = bank::only_fields(b, {"name", "email"}); !ok) return check_refusal(ok.error());
+      if (auto ok = api::only_fields(b, {"name", "email"}); !ok) return check_refusal(ok.error());
       bankd::fuzz::check_text(b, "name", 200);
       bankd::fuzz::check_text(b, "email", 254);
       return;
     case endpoint::open_account:
-      if (auto ok = bank::only_fields(b, {"currency", "user_id"}); !ok)
+      if (auto ok = api::only_fields(b, {"currency", "user_id"}); !ok)
         return check_refusal(ok.error());
       bankd::fuzz::check_currency(b, "currency");
       bankd::fuzz::check_ids(b, "user_id");
       return;
     case endpoint::create_transfer:
-      if (auto ok = bank::only_fields(
+      if (auto ok = api::only_fields(
               b, {"from_account_id", "to_account_id", "amount", "currency", "reference"});
           !ok)
         return check_refusal(ok.error());
@@ -167,14 +167,14 @@ void check_body(endpoint e, const request& req) {
       bankd::fuzz::check_text(b, "reference", 140);
       return;
     case endpoint::deposit:
-      if (auto ok = bank::only_fields(b, {"amount", "currency", "reference"}); !ok)
+      if (auto ok = api::only_fields(b, {"amount", "currency", "reference"}); !ok)
         return check_refusal(ok.error());
       bankd::fuzz::check_amount(b, "amount");
       bankd::fuzz::check_currency(b, "currency");
       bankd::fuzz::check_text(b, "reference", 140);
       return;
     case endpoint::audit:
-      if (auto ok = bank::only_fields(b, {"account_ids"}); !ok) return check_refusal(ok.error());
+      if (auto ok = api::only_fields(b, {"account_ids"}); !ok) return check_refusal(ok.error());
       return;
     default:
       return;
@@ -199,7 +199,7 @@ void check_request(const request& req) {
   if (found.route.find("{id}") != std::string_view::npos) {
     const auto segment = found.params.get("id");
     check(!segment.empty(), "{id} captured an empty segment");
-    if (const auto id = bank::parse_path_id(segment)) bankd::fuzz::check_id(*id, segment);
+    if (const auto id = api::parse_path_id(segment)) bankd::fuzz::check_id(*id, segment);
   }
   if (e == endpoint::history) check_history_query(query);
   if (req.method() == verb::post || req.method() == verb::patch) check_body(e, req);

@@ -29,6 +29,7 @@ const std::map<std::string, std::string>& env_names() {
       {"connect-timeout-ms", "BANKD_CONNECT_TIMEOUT_MS"},
       {"acquire-timeout-ms", "BANKD_ACQUIRE_TIMEOUT_MS"},
       {"query-timeout-ms", "BANKD_QUERY_TIMEOUT_MS"},
+      {"request-timeout-ms", "BANKD_REQUEST_TIMEOUT_MS"},
       {"max-connections", "BANKD_MAX_CONNECTIONS"},
       {"idle-timeout-ms", "BANKD_IDLE_TIMEOUT_MS"},
       {"read-timeout-ms", "BANKD_READ_TIMEOUT_MS"},
@@ -62,6 +63,7 @@ po::options_description make_options(config& c) {
   add("connect-timeout-ms", po::value<long>()->default_value(c.connect_timeout.count()), "deadline to open a database connection");
   add("acquire-timeout-ms", po::value<long>()->default_value(c.acquire_timeout.count()), "deadline to borrow a pooled connection");
   add("query-timeout-ms", po::value<long>()->default_value(c.query_timeout.count()), "deadline of one database round trip");
+  add("request-timeout-ms", po::value<long>()->default_value(c.request_timeout.count()), "time budget of one request, all its database work included (then 503)");
   add("max-connections", po::value(&c.max_connections)->default_value(c.max_connections), "open HTTP connections before new ones get 503");
   add("idle-timeout-ms", po::value<long>()->default_value(c.idle_timeout.count()), "keep-alive connection idle limit");
   add("read-timeout-ms", po::value<long>()->default_value(c.read_timeout.count()), "time to receive a whole request");
@@ -148,6 +150,7 @@ config parse_config(int argc, const char* const argv[]) {
   c.connect_timeout = positive_ms(vm, "connect-timeout-ms");
   c.acquire_timeout = positive_ms(vm, "acquire-timeout-ms");
   c.query_timeout = positive_ms(vm, "query-timeout-ms");
+  c.request_timeout = positive_ms(vm, "request-timeout-ms");
   c.idle_timeout = positive_ms(vm, "idle-timeout-ms");
   c.read_timeout = positive_ms(vm, "read-timeout-ms");
   c.shutdown_timeout = positive_ms(vm, "shutdown-timeout-ms");

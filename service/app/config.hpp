@@ -24,6 +24,8 @@ struct config {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds acquire_timeout{2000};
   std::chrono::milliseconds query_timeout{5000};
+  // The whole request: every acquire, query and retry of it; past it, 503.
+  std::chrono::milliseconds request_timeout{10'000};
   int max_retries = 10;  // attempts of one SERIALIZABLE transaction
 
   // HTTP

@@ -1,8 +1,9 @@
 #include "app/service.hpp"
 
-#include "app/api.hpp"
-#include "app/health.hpp"
-#include "bank/context.hpp"
+#include "api/dispatcher.hpp"
+#include "api/health_routes.hpp"
+#include "api/routes.hpp"
+#include "bank/services.hpp"
 #include "metrics/registry.hpp"
 #include "db/pool.hpp"
 #include "http/listener.hpp"
@@ -64,10 +65,10 @@ struct worker {
   worker(const config& cfg, metrics::registry& stats, net::any_io_executor offload,
          std::atomic<std::size_t>& open_connections)
       : pool(ioc.get_executor(), pool_params_for(cfg), std::move(offload)),
-        bank(pool, stats, bank_settings(cfg)),
-        handler(stats) {
-    add_health_routes(handler, pool, stats);
-    bank::add_routes(handler.routes(), bank);
+        bank(pool, bank_settings(cfg), &stats),
+        handler(stats, cfg.request_timeout) {
+    api::add_health_routes(handler.routes(), pool, stats);
+    api::add_bank_routes(handler.routes(), bank);
     env.handler = std::ref(handler);
     env.registry = &registry;
     env.limits.max_connections = cfg.max_connections;
@@ -79,8 +80,8 @@ struct worker {
   net::io_context ioc{1};
   net::executor_work_guard<net::io_context::executor_type> guard{ioc.get_executor()};
   db::connection_pool pool;
-  bank::context bank;
-  api handler;
+  bank::services bank;
+  api::dispatcher handler;
   http::session_registry registry;
   http::session_env env;
   std::thread thread;

@@ -1,6 +1,6 @@
 #pragma once
 // Moving money: transfers between accounts and deposits from a currency's
-// funding account. Domain logic only; the HTTP side is in transfer_routes.
+// funding account.
 //
 // The integrity core. One transfer is one SERIALIZABLE transaction holding a
 // single statement: debit (the balance CHECK makes overdraft impossible),
@@ -17,21 +17,19 @@
 // round trip look for that row (a replay) and, failing that, at the accounts
 // (why the transfer was refused). Refusals are not recorded: replaying a
 // refused request evaluates it afresh.
+//
+// One per io_context thread; not thread-safe.
 
-#include "bank/api_error.hpp"
-#include "bank/auth.hpp"
-#include "db/pool.hpp"
-#include "db/transaction.hpp"
+#include "bank/call.hpp"
+#include "bank/errors.hpp"
+#include "bank/records.hpp"
+#include "bank/store.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
-
-namespace bankd::metrics {
-class registry;
-}
 
 namespace bankd::bank {
 
@@ -44,43 +42,29 @@ struct transfer_request {
   std::string idempotency_key;
 };
 
-struct transfer_record {
-  std::int64_t id = 0;
-  std::int64_t from_account_id = 0;
-  std::int64_t to_account_id = 0;
-  std::string currency;
-  std::int64_t amount = 0;
-  std::optional<std::string> reference;
-  std::string created_at;
-};
-
 struct transfer_outcome {
-  transfer_record record;
+  transfer record;
   bool replayed = false;  // an earlier request with this key already did it
 };
 
-// One per io_context thread.
 class transfer_service {
 public:
-  transfer_service(db::connection_pool& pool, db::retry_policy policy, metrics::registry& stats)
-      : pool_(pool), policy_(policy), stats_(stats) {}
+  explicit transfer_service(store& db) : db_(db) {}
 
-  // Attempts used by the last call, for the request log.
-  int last_attempts() const noexcept { return last_attempts_; }
-
-  boost::asio::awaitable<outcome<transfer_outcome>> transfer(const identity& caller,
-                                                             const transfer_request& req);
-  // Operator only (checked by the caller): money into `req.to_account_id`.
-  boost::asio::awaitable<outcome<transfer_outcome>> deposit(const transfer_request& req);
+  boost::asio::awaitable<result<transfer_outcome>> transfer(call& c, const transfer_request& req);
+  // Operator only (the caller checks): money into `req.to_account_id`.
+  boost::asio::awaitable<result<transfer_outcome>> deposit(call& c, const transfer_request& req);
+  // Readable by the owners of either account.
+  boost::asio::awaitable<result<bank::transfer>> get(call& c, std::int64_t id);
 
 private:
-  boost::asio::awaitable<outcome<transfer_outcome>> explain_failure(
-      const identity& caller, const transfer_request& req, const db::error& failure, bool deposit);
+  enum class kind { transfer, deposit };
+  boost::asio::awaitable<result<transfer_outcome>> move_money(call& c, const transfer_request& req,
+                                                              kind what, db::params values);
+  boost::asio::awaitable<result<transfer_outcome>> explain_failure(call& c, const transfer_request& req,
+                                                                   const db::error& failure, kind what);
 
-  db::connection_pool& pool_;
-  db::retry_policy policy_;
-  metrics::registry& stats_;
-  int last_attempts_ = 0;
+  store& db_;
 };
 
 }  // namespace bankd::bank

@@ -300,11 +300,6 @@ bool connection::is_usable() const noexcept {
          PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
-bool connection::in_transaction() const noexcept {
-  const auto status = PQtransactionStatus(conn_);
-  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
-}
-
 int connection::backend_pid() const noexcept { return backend_pid_; }
 
 error connection::fail(errc e, std::string_view what) {

@@ -61,7 +61,6 @@ public:
 
   // Usable means: socket healthy, no operation half-done, no transaction open.
   bool is_usable() const noexcept;
-  bool in_transaction() const noexcept;
   // The server process of this connection (known even after it broke).
   int backend_pid() const noexcept;
   clock::time_point last_used() const noexcept { return last_used_; }

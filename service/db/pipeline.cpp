@@ -8,7 +8,6 @@ const char* begin_sql(isolation level) noexcept {
   switch (level) {
     case isolation::serializable: return "BEGIN ISOLATION LEVEL SERIALIZABLE";
     case isolation::repeatable_read_read_only: return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-    case isolation::read_committed: return "BEGIN ISOLATION LEVEL READ COMMITTED";
   }
   return "BEGIN";
 }

@@ -14,7 +14,7 @@
 
 namespace bankd::db {
 
-enum class isolation { serializable, repeatable_read_read_only, read_committed };
+enum class isolation { serializable, repeatable_read_read_only };
 
 // NUL-terminated, for libpq.
 const char* begin_sql(isolation level) noexcept;

@@ -1,5 +1,7 @@
 #pragma once
 // A pool of pre-opened connections, borrowed per request through RAII leases.
+// The decisions (who is served, when to connect, ping or close) are
+// pool_core's; this class runs them with Asio.
 //
 // Thread model: a pool belongs to one io_context thread; acquire(), leases and
 // close() are used from that thread only. bankd runs one io_context per core,
@@ -80,10 +82,12 @@ public:
 
 private:
   friend class detail::pool_impl;
-  lease(std::shared_ptr<detail::pool_impl> pool, std::unique_ptr<connection> conn) noexcept;
+  lease(std::shared_ptr<detail::pool_impl> pool, std::uint64_t id,
+        std::unique_ptr<connection> conn) noexcept;
   void give_back() noexcept;
 
   std::shared_ptr<detail::pool_impl> pool_;
+  std::uint64_t id_ = 0;  // the pool's name for the connection
   std::unique_ptr<connection> conn_;
 };
 

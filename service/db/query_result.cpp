@@ -12,18 +12,9 @@ ExecStatusType query_result::status() const noexcept {
 int query_result::rows() const noexcept { return res_ ? PQntuples(res_.get()) : 0; }
 int query_result::columns() const noexcept { return res_ ? PQnfields(res_.get()) : 0; }
 
-int query_result::column(const char* name) const {
-  const int index = res_ ? PQfnumber(res_.get(), name) : -1;
-  if (index < 0) throw std::out_of_range(std::string("result has no column ") + name);
-  return index;
-}
-
-std::int64_t query_result::affected_rows() const noexcept {
-  if (!res_) return 0;
-  const std::string_view tuples = PQcmdTuples(res_.get());
-  std::int64_t n = 0;
-  std::from_chars(tuples.data(), tuples.data() + tuples.size(), n);
-  return n;
+std::string_view query_result::column_name(int col) const noexcept {
+  const char* name = res_ ? PQfname(res_.get(), col) : nullptr;
+  return name ? std::string_view(name) : std::string_view{};
 }
 
 std::string_view query_result::command_tag() const noexcept {
@@ -56,11 +47,6 @@ bool query_result::boolean(int row, int col) const {
   if (value == "t") return true;
   if (value == "f") return false;
   throw std::logic_error("result value is not a boolean");
-}
-
-std::optional<std::int64_t> query_result::optional_int64(int row, int col) const {
-  if (is_null(row, col)) return std::nullopt;
-  return int64(row, col);
 }
 
 std::optional<std::string_view> query_result::optional_text(int row, int col) const {

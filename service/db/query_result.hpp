@@ -23,9 +23,7 @@ public:
 
   int rows() const noexcept;
   int columns() const noexcept;
-  // Column index by name; throws std::out_of_range when the statement has no such column.
-  int column(const char* name) const;
-  std::int64_t affected_rows() const noexcept;
+  std::string_view column_name(int col) const noexcept;
   std::string_view command_tag() const noexcept;
 
   bool is_null(int row, int col) const noexcept;
@@ -34,7 +32,6 @@ public:
   std::string_view text(int row, int col) const;
   std::int64_t int64(int row, int col) const;
   bool boolean(int row, int col) const;
-  std::optional<std::int64_t> optional_int64(int row, int col) const;
   std::optional<std::string_view> optional_text(int row, int col) const;
 
   // Server diagnostics of an error result.

@@ -23,6 +23,21 @@ params& params::add(std::string_view value) {
   return *this;
 }
 
+params& params::add_array(const std::vector<std::int64_t>& values) {
+  slots_.push_back({storage_.size(), false});
+  storage_.push_back('{');
+  char buf[24];
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) storage_.push_back(',');
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, values[i]);
+    (void)ec;
+    storage_.append(buf, static_cast<std::size_t>(end - buf));
+  }
+  storage_.append("}");
+  storage_.push_back('\0');
+  return *this;
+}
+
 params& params::add_null() {
   slots_.push_back({0, true});
   return *this;

@@ -34,6 +34,8 @@ public:
   params& add(const char* value) { return add(std::string_view(value)); }
   params& add(const std::string& value) { return add(std::string_view(value)); }
   params& add_null();
+  // A PostgreSQL array literal ("{1,2,3}"), for a $n::bigint[] parameter.
+  params& add_array(const std::vector<std::int64_t>& values);
   template <class T>
   params& add(const std::optional<T>& value) {
     return value ? add(*value) : add_null();

@@ -7,6 +7,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <functional>
 #include <string_view>
 
@@ -17,6 +18,7 @@ struct request_context {
   path_params params;   // from the route pattern, e.g. {id}
   std::string_view query;  // after '?', undecoded; empty when absent
   request_log& log;
+  std::chrono::steady_clock::time_point deadline;  // the whole request must be answered by then
 };
 
 using endpoint = std::function<boost::asio::awaitable<response>(request_context&)>;

@@ -116,12 +116,14 @@ void registry::observe_request(std::string_view method, std::string_view route, 
   it->second.latency->Observe(seconds);
 }
 
-void registry::observe_transaction(std::string_view operation, std::string_view outcome, int attempts,
-                                  int conflicts) {
-  const std::string op(operation);
-  transactions_.Add({{"operation", op}, {"outcome", std::string(outcome)}}).Increment();
-  attempts_.Add({{"operation", op}}, attempt_buckets).Observe(attempts);
-  if (conflicts > 0) conflicts_.Add({{"operation", op}}).Increment(conflicts);
+void registry::on_transaction(const db::transaction_report& report) {
+  const std::string op(report.operation);
+  const char* outcome = report.end == db::run_end::committed           ? "committed"
+                        : report.end == db::run_end::retries_exhausted ? "retries_exhausted"
+                                                                       : "failed";
+  transactions_.Add({{"operation", op}, {"outcome", outcome}}).Increment();
+  attempts_.Add({{"operation", op}}, attempt_buckets).Observe(report.attempts);
+  if (report.conflicts > 0) conflicts_.Add({{"operation", op}}).Increment(report.conflicts);
 }
 
 std::string registry::render() const {

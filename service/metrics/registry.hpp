@@ -5,6 +5,7 @@
 // scrape time.
 
 #include "db/pool.hpp"
+#include "db/transaction.hpp"
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -18,16 +19,15 @@
 
 namespace bankd::metrics {
 
-class registry {
+class registry final : public db::transaction_observer {
 public:
   registry();
 
   void observe_request(std::string_view method, std::string_view route, unsigned status,
                        double seconds);
-  // One finished transaction run: `attempts` tries, `conflicts` of which ended
-  // in a serialization failure or deadlock.
-  void observe_transaction(std::string_view operation, std::string_view outcome, int attempts,
-                           int conflicts);
+  // One finished transaction run: its attempts, and how many of them ended in
+  // a serialization failure or deadlock. Called from any thread.
+  void on_transaction(const db::transaction_report& report) override;
   // Pools to report; they must outlive this object or be removed before.
   void add_pool(const db::pool_stats* stats) { pools_.push_back(stats); }
 

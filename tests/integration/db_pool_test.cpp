@@ -200,7 +200,7 @@ TEST_CASE("the retry runner re-runs a transaction that lost a serialization conf
   std::vector<db::tx_outcome<bool>> outcomes;
   auto doctor = [&](std::string name) -> net::awaitable<void> {
     int attempt = 0;
-    auto outcome = co_await db::run_serializable(pool, {}, [&](db::transaction& tx) -> net::awaitable<db::result<bool>> {
+    auto outcome = co_await db::run_in_transaction(pool, {.operation = "test"}, [&](db::transaction& tx) -> net::awaitable<db::result<bool>> {
       db::batch read;
       read.add(count_on_call);
       auto counted = co_await tx.execute(read);

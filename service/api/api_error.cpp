@@ -1,0 +1,73 @@
+#include "api/api_error.hpp"
+
+#include <boost/throw_exception.hpp>
+
+#include <ostream>
+#include <stdexcept>
+
+namespace bankd::api {
+
+void throw_exception_from_error(const api_error& e, const boost::source_location& loc) {
+  boost::throw_exception(std::runtime_error(std::string(e.code) + ": " + e.message), loc);
+}
+
+api_error malformed(std::string message) {
+  return {http::status::bad_request, "malformed_request", std::move(message)};
+}
+api_error invalid(std::string message) {
+  return {http::status::unprocessable_entity, "validation_failed", std::move(message)};
+}
+api_error not_found(std::string message) {
+  return {http::status::not_found, "not_found", std::move(message)};
+}
+api_error forbidden(std::string message) {
+  return {http::status::forbidden, "forbidden", std::move(message)};
+}
+
+namespace {
+
+http::status status_of(bank::errc e) {
+  using bank::errc;
+  switch (e) {
+    case errc::invalid:
+    case errc::same_account:
+    case errc::currency_mismatch:
+    case errc::idempotency_key_reused: return http::status::unprocessable_entity;
+    case errc::forbidden: return http::status::forbidden;
+    case errc::not_found:
+    case errc::account_not_found: return http::status::not_found;
+    case errc::insufficient_funds:
+    case errc::account_closed:
+    case errc::email_taken:
+    case errc::balance_not_zero:
+    case errc::user_holds_money:
+    case errc::transfer_refused:
+    case errc::batch_failed: return http::status::conflict;
+    case errc::service_unavailable:
+    case errc::outcome_unknown:
+    case errc::retries_exhausted: return http::status::service_unavailable;
+    case errc::internal: return http::status::internal_server_error;
+  }
+  return http::status::internal_server_error;
+}
+
+}  // namespace
+
+api_error from_bank(const bank::error& e) {
+  const auto status = status_of(e.code);
+  return {status, bank::code_name(e.code), e.message, status == http::status::service_unavailable};
+}
+
+std::ostream& operator<<(std::ostream& out, const api_error& e) {
+  return out << static_cast<unsigned>(e.status) << " " << e.code << ": " << e.message;
+}
+
+http::response to_response(const api_error& e) {
+  if (e.retry_later) return http::unavailable_response(e.code, e.message);
+  auto res = http::error_response(e.status, e.code, e.message);
+  if (e.status == http::status::unauthorized)
+    res.set(http::beast_http::field::www_authenticate, "Bearer");
+  return res;
+}
+
+}  // namespace bankd::api

@@ -1,0 +1,101 @@
+// /transfers and /accounts/{id}/deposits: moving money; reading one transfer.
+
+#include "api/exchange.hpp"
+#include "api/json_input.hpp"
+#include "api/json_output.hpp"
+#include "api/routes.hpp"
+
+#include <algorithm>
+
+namespace bankd::api {
+namespace net = boost::asio;
+using nlohmann::json;
+using http::beast_http::verb;
+
+namespace {
+
+constexpr std::size_t max_reference = 140;
+constexpr std::size_t max_key = 255;
+
+outcome<std::string> idempotency_key(const http::request& req) {
+  const std::string_view key = req["Idempotency-Key"];
+  if (key.empty())
+    return api_error{http::status::bad_request, "idempotency_key_required",
+                     "money-moving requests need an Idempotency-Key header"};
+  const bool printable = std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  if (key.size() > max_key || !printable)
+    return invalid("Idempotency-Key must be 1..255 printable ASCII characters");
+  return std::string(key);
+}
+
+// amount, currency and reference, which transfers and deposits share.
+outcome<bank::transfer_request> money_fields(const json& body) {
+  bank::transfer_request req;
+  auto amount = required_amount(body, "amount");
+  if (!amount) return amount.error();
+  auto currency = optional_currency(body, "currency");
+  if (!currency) return currency.error();
+  auto reference = optional_text(body, "reference", max_reference);
+  if (!reference) return reference.error();
+  req.amount = *amount;
+  req.currency = std::move(*currency);
+  req.reference = std::move(*reference);
+  return req;
+}
+
+http::response transfer_response(const bank::transfer_outcome& done) {
+  auto res = json_created(transfer_json(done.record));
+  if (done.replayed) res.set("Idempotent-Replayed", "true");
+  return res;
+}
+
+net::awaitable<outcome<http::response>> create_transfer(exchange& x) {
+  auto body = parse_object(x.http.req);
+  if (!body) co_return body.error();
+  if (auto ok = only_fields(*body, {"from_account_id", "to_account_id", "amount", "currency", "reference"}); !ok)
+    co_return ok.error();
+  auto from = required_id(*body, "from_account_id");
+  if (!from) co_return from.error();
+  auto to = required_id(*body, "to_account_id");
+  if (!to) co_return to.error();
+  auto req = money_fields(*body);
+  if (!req) co_return req.error();
+  auto key = idempotency_key(x.http.req);
+  if (!key) co_return key.error();
+  req->from_account_id = *from;
+  req->to_account_id = *to;
+  req->idempotency_key = std::move(*key);
+  co_return respond(co_await x.bank.transfers.transfer(x.call, *req), transfer_response);
+}
+
+net::awaitable<outcome<http::response>> create_deposit(exchange& x) {
+  auto account = path_id(x);
+  if (!account) co_return account.error();
+  auto body = parse_object(x.http.req);
+  if (!body) co_return body.error();
+  if (auto ok = only_fields(*body, {"amount", "currency", "reference"}); !ok) co_return ok.error();
+  auto req = money_fields(*body);
+  if (!req) co_return req.error();
+  auto key = idempotency_key(x.http.req);
+  if (!key) co_return key.error();
+  req->to_account_id = *account;
+  req->idempotency_key = std::move(*key);
+  co_return respond(co_await x.bank.transfers.deposit(x.call, *req), transfer_response);
+}
+
+net::awaitable<outcome<http::response>> get_transfer(exchange& x) {
+  auto id = path_id(x);
+  if (!id) co_return id.error();
+  co_return respond(co_await x.bank.transfers.get(x.call, *id),
+                    [](const bank::transfer& t) { return json_ok(transfer_json(t)); });
+}
+
+}  // namespace
+
+void add_transfer_routes(route_table& routes, bank::services& bank) {
+  routes.add(verb::post, "/transfers", secured(bank, access::any_key, create_transfer));
+  routes.add(verb::get, "/transfers/{id}", secured(bank, access::any_key, get_transfer));
+  routes.add(verb::post, "/accounts/{id}/deposits", secured(bank, access::operator_only, create_deposit));
+}
+
+}  // namespace bankd::api

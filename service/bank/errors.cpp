@@ -1,0 +1,97 @@
+#include "bank/errors.hpp"
+
+#include "util/log.hpp"
+
+#include <boost/throw_exception.hpp>
+
+#include <ostream>
+#include <stdexcept>
+
+namespace bankd::bank {
+namespace {
+
+class category_impl final : public boost::system::error_category {
+public:
+  const char* name() const noexcept override { return "bankd.bank"; }
+  std::string message(int value) const override {
+    return std::string(code_name(static_cast<errc>(value)));
+  }
+};
+
+}  // namespace
+
+const boost::system::error_category& bank_category() noexcept {
+  static const category_impl instance;
+  return instance;
+}
+
+std::string_view code_name(errc e) noexcept {
+  switch (e) {
+    case errc::invalid: return "validation_failed";
+    case errc::same_account: return "same_account";
+    case errc::forbidden: return "forbidden";
+    case errc::not_found: return "not_found";
+    case errc::account_not_found: return "account_not_found";
+    case errc::insufficient_funds: return "insufficient_funds";
+    case errc::currency_mismatch: return "currency_mismatch";
+    case errc::account_closed: return "account_closed";
+    case errc::idempotency_key_reused: return "idempotency_key_reused";
+    case errc::email_taken: return "email_taken";
+    case errc::balance_not_zero: return "balance_not_zero";
+    case errc::user_holds_money: return "user_holds_money";
+    case errc::transfer_refused: return "transfer_refused";
+    case errc::batch_failed: return "batch_failed";
+    case errc::service_unavailable: return "service_unavailable";
+    case errc::outcome_unknown: return "outcome_unknown";
+    case errc::retries_exhausted: return "retries_exhausted";
+    case errc::internal: return "internal_error";
+  }
+  return "internal_error";
+}
+
+std::ostream& operator<<(std::ostream& out, const error& e) {
+  return out << code_name(e.code) << ": " << e.message;
+}
+
+void throw_exception_from_error(const error& e, const boost::source_location& loc) {
+  boost::throw_exception(std::runtime_error(std::string(code_name(e.code)) + ": " + e.message), loc);
+}
+
+error from_db(const db::error& e, std::string_view operation, effect kind) {
+  using db::errc;
+  const bool ours = e.code.category() == db::db_category();
+  const auto what = static_cast<errc>(e.code.value());
+  if (ours && (what == errc::serialization_failure || what == errc::deadlock_detected)) {
+    log::warn("bank.retries_exhausted").kv("operation", operation).kv("sqlstate", e.sqlstate);
+    return {bank::errc::retries_exhausted, "too much contention on these accounts; retry later"};
+  }
+  if (ours && (what == errc::pool_exhausted || what == errc::unavailable || what == errc::pool_closed)) {
+    log::warn("bank.service_unavailable")
+        .kv("operation", operation)
+        .kv("error", e.code.message())
+        .kv("detail", e.message);
+    return {bank::errc::service_unavailable,
+            "the database is unavailable; nothing was done, retry later"};
+  }
+  if (ours && (what == errc::connection_lost || what == errc::timeout || what == errc::cancelled ||
+               what == errc::protocol_error)) {
+    log::warn("bank.database_lost")
+        .kv("operation", operation)
+        .kv("error", e.code.message())
+        .kv("detail", e.message);
+    if (kind == effect::write)
+      return {bank::errc::outcome_unknown,
+              "the outcome is unknown; replay the request with the same Idempotency-Key"};
+    return {bank::errc::service_unavailable, "the database did not answer; retry later"};
+  }
+  log::error("bank.database_error")
+      .kv("operation", operation)
+      .kv("error", e.code.message())
+      .kv("sqlstate", e.sqlstate)
+      .kv("message", e.message)
+      .kv("detail", e.detail)
+      .kv("constraint", e.constraint);
+  return {bank::errc::internal, "internal error"};
+}
+
+}  // namespace bankd::bank

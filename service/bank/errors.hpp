@@ -1,0 +1,77 @@
+#pragma once
+// The domain's outcomes other than success, as values. Every operation of
+// service/bank returns result<T>: a value, or an error with a bank::errc (what
+// the caller acts on; the HTTP side maps each to a status and a code) and a
+// message for humans. Nothing here knows about HTTP.
+
+#include "db/error.hpp"
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace bankd::bank {
+
+enum class errc {
+  // Refusals: the request was understood and decided; nothing changed.
+  invalid = 1,             // a value the domain cannot accept (message says which)
+  same_account,            // a transfer from an account to itself
+  forbidden,               // the caller may not act on this resource
+  not_found,               // the resource the request names (in its path) does not exist
+  account_not_found,       // an account named in the request body does not exist
+  insufficient_funds,
+  currency_mismatch,
+  account_closed,
+  idempotency_key_reused,  // the key was used for a different request
+  email_taken,
+  balance_not_zero,        // only an empty account can be closed
+  user_holds_money,        // only a user with empty accounts can be deleted
+  transfer_refused,        // the accounts changed while the transfer ran; retry
+  batch_failed,            // an atomic batch was not applied because another item failed
+  // Not the caller's fault; retry later.
+  service_unavailable,  // nothing was sent to the database (pool exhausted, database unreachable)
+  outcome_unknown,      // the change was sent and its outcome is unknown; replay with the same key
+  retries_exhausted,    // too much contention: the database refused every attempt
+  internal,             // a bug or an unexpected database error; details only in the log
+};
+
+const boost::system::error_category& bank_category() noexcept;
+
+inline boost::system::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), bank_category()};
+}
+
+// The stable, machine-readable name of an outcome, e.g. "insufficient_funds".
+std::string_view code_name(errc e) noexcept;
+
+struct error {
+  errc code;
+  std::string message;
+};
+
+// "insufficient_funds: account 7 has insufficient funds"
+std::ostream& operator<<(std::ostream& out, const error& e);
+
+[[noreturn]] void throw_exception_from_error(const error& e, const boost::source_location& loc);
+
+template <class T>
+using result = boost::system::result<T, error>;
+
+// Whether a failed database call may have changed something: a read that
+// fails changed nothing, a write that was sent may have committed.
+enum class effect { read, write };
+
+// What a database failure means to the caller, logged here once with the
+// server's diagnostics: service_unavailable when nothing reached the database,
+// outcome_unknown when a write was sent and its answer lost, retries_exhausted
+// after repeated serialization failures, internal for everything else.
+error from_db(const db::error& e, std::string_view operation, effect kind);
+
+}  // namespace bankd::bank
+
+template <>
+struct boost::system::is_error_code_enum<bankd::bank::errc> : std::true_type {};

@@ -1,0 +1,35 @@
+#pragma once
+// Everything the domain offers on one io_context thread, built once per
+// worker by app/ and used by the HTTP side. Not thread-safe: each worker has
+// its own, on its own pool.
+
+#include "bank/accounts.hpp"
+#include "bank/audit.hpp"
+#include "bank/keys.hpp"
+#include "bank/store.hpp"
+#include "bank/transfers.hpp"
+#include "bank/users.hpp"
+
+#include <string>
+
+namespace bankd::bank {
+
+struct settings {
+  std::string operator_key;  // empty: nobody is the operator
+  db::retry_policy retries;
+};
+
+struct services {
+  services(db::connection_pool& pool, const settings& cfg, db::transaction_observer* observer)
+      : db(pool, cfg.retries, observer), keys(db, cfg.operator_key), users(db, keys), accounts(db),
+        transfers(db), audit(db) {}
+
+  store db;
+  key_verifier keys;
+  user_service users;
+  account_service accounts;
+  transfer_service transfers;
+  audit_service audit;
+};
+
+}  // namespace bankd::bank
