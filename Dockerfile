@@ -21,7 +21,7 @@ COPY cmake cmake
 COPY service service
 COPY sql sql
 COPY loadtest loadtest
-RUN cmake --preset release -DBANKD_BUILD_TESTS=OFF -DBANKD_WERROR=OFF \
+RUN cmake --preset release -DBANKD_BUILD_TESTS=OFF -DBANKD_BUILD_BENCH=OFF -DBANKD_WERROR=OFF \
  && cmake --build --preset release --target bankd bank-loadtest \
  && cmake --install build/release --prefix /opt/bankd --strip
 

@@ -3,6 +3,7 @@
 #include "loadtest/chaos.hpp"
 
 #include <boost/program_options.hpp>
+#include <boost/url/parse.hpp>
 
 #include <cstdlib>
 #include <sstream>
@@ -159,22 +160,22 @@ distribution parse_distribution(std::string_view text) {
 }
 
 endpoint parse_url(std::string_view text) {
-  constexpr std::string_view scheme = "http://";
-  if (!text.starts_with(scheme))
-    throw bad("--url must start with http:// ('" + std::string(text) + "')");
-  auto rest = text.substr(scheme.size());
-  if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
-    if (rest.substr(slash) != "/") throw bad("--url takes no path ('" + std::string(text) + "')");
-    rest = rest.substr(0, slash);
+  const auto refuse = [&](const std::string& why) { return bad("--url " + why + " ('" + std::string(text) + "')"); };
+  // A NUL-terminated copy: Boost.URL 1.81's parsers measure their input with strlen.
+  const std::string copy(text);
+  const auto parsed = boost::urls::parse_uri(copy);
+  if (!parsed) throw refuse("is not a URL");
+  const auto& url = *parsed;
+  if (url.scheme() != "http") throw refuse("must start with http://");
+  if (!url.encoded_path().empty() && url.encoded_path() != "/") throw refuse("takes no path");
+  if (url.has_query() || url.has_fragment() || url.has_userinfo()) throw refuse("takes only a host and a port");
+  endpoint e{url.host_address(), 80};
+  if (e.host.empty()) throw refuse("needs a host");
+  if (url.has_port()) {
+    if (url.port().empty() || url.port_number() == 0 || url.port().size() > 5 || std::stoul(std::string(url.port())) > 65535)
+      throw refuse("has an invalid port");
+    e.port = url.port_number();
   }
-  const auto colon = rest.rfind(':');
-  endpoint e{std::string(rest.substr(0, colon)), 80};
-  if (colon != std::string_view::npos) {
-    const double port = parse_number(rest.substr(colon + 1), "port");
-    if (port < 1 || port > 65535) throw bad("invalid port in --url '" + std::string(text) + "'");
-    e.port = static_cast<std::uint16_t>(port);
-  }
-  if (e.host.empty()) throw bad("--url needs a host ('" + std::string(text) + "')");
   return e;
 }
 

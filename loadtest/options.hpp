@@ -11,11 +11,15 @@
 
 namespace bankd::loadtest {
 
-// A bankd instance, from --url http://host:port.
+// A bankd instance, from --url http://host:port (an IPv6 host in brackets).
 struct endpoint {
-  std::string host;
+  std::string host;  // a name or an address, without brackets
   std::uint16_t port = 0;
-  std::string text() const { return host + ":" + std::to_string(port); }
+  // host:port as a Host header and logs write it: [::1]:8080 for IPv6.
+  std::string text() const {
+    const bool ipv6 = host.find(':') != std::string::npos;
+    return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
 };
 
 // How transfers choose their accounts, within one currency.

@@ -28,8 +28,9 @@ outcome<std::string> idempotency_key(const http::request& req) {
   return std::string(key);
 }
 
-// amount, currency and reference, which transfers and deposits share.
-outcome<bank::transfer_request> money_fields(const json& body) {
+// What transfers and deposits share: amount, currency and reference from
+// the body, the Idempotency-Key header.
+outcome<bank::transfer_request> money_request(const http::request& http_req, const json& body) {
   bank::transfer_request req;
   auto amount = required_amount(body, "amount");
   if (!amount) return amount.error();
@@ -37,9 +38,12 @@ outcome<bank::transfer_request> money_fields(const json& body) {
   if (!currency) return currency.error();
   auto reference = optional_text(body, "reference", max_reference);
   if (!reference) return reference.error();
+  auto key = idempotency_key(http_req);
+  if (!key) return key.error();
   req.amount = *amount;
   req.currency = std::move(*currency);
   req.reference = std::move(*reference);
+  req.idempotency_key = std::move(*key);
   return req;
 }
 
@@ -58,13 +62,10 @@ net::awaitable<outcome<http::response>> create_transfer(exchange& x) {
   if (!from) co_return from.error();
   auto to = required_id(*body, "to_account_id");
   if (!to) co_return to.error();
-  auto req = money_fields(*body);
+  auto req = money_request(x.http.req, *body);
   if (!req) co_return req.error();
-  auto key = idempotency_key(x.http.req);
-  if (!key) co_return key.error();
   req->from_account_id = *from;
   req->to_account_id = *to;
-  req->idempotency_key = std::move(*key);
   co_return respond(co_await x.bank.transfers.transfer(x.call, *req), transfer_response);
 }
 
@@ -74,12 +75,9 @@ net::awaitable<outcome<http::response>> create_deposit(exchange& x) {
   auto body = parse_object(x.http.req);
   if (!body) co_return body.error();
   if (auto ok = only_fields(*body, {"amount", "currency", "reference"}); !ok) co_return ok.error();
-  auto req = money_fields(*body);
+  auto req = money_request(x.http.req, *body);
   if (!req) co_return req.error();
-  auto key = idempotency_key(x.http.req);
-  if (!key) co_return key.error();
   req->to_account_id = *account;
-  req->idempotency_key = std::move(*key);
   co_return respond(co_await x.bank.transfers.deposit(x.call, *req), transfer_response);
 }
 

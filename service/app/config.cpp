@@ -31,6 +31,8 @@ const std::map<std::string, std::string>& env_names() {
       {"query-timeout-ms", "BANKD_QUERY_TIMEOUT_MS"},
       {"request-timeout-ms", "BANKD_REQUEST_TIMEOUT_MS"},
       {"max-connections", "BANKD_MAX_CONNECTIONS"},
+      {"max-body-bytes", "BANKD_MAX_BODY_BYTES"},
+      {"max-header-bytes", "BANKD_MAX_HEADER_BYTES"},
       {"idle-timeout-ms", "BANKD_IDLE_TIMEOUT_MS"},
       {"read-timeout-ms", "BANKD_READ_TIMEOUT_MS"},
       {"shutdown-timeout-ms", "BANKD_SHUTDOWN_TIMEOUT_MS"},
@@ -65,6 +67,8 @@ po::options_description make_options(config& c) {
   add("query-timeout-ms", po::value<long>()->default_value(c.query_timeout.count()), "deadline of one database round trip");
   add("request-timeout-ms", po::value<long>()->default_value(c.request_timeout.count()), "time budget of one request, all its database work included (then 503)");
   add("max-connections", po::value(&c.max_connections)->default_value(c.max_connections), "open HTTP connections before new ones get 503");
+  add("max-body-bytes", po::value(&c.max_body_bytes)->default_value(c.max_body_bytes), "largest request body (then 413)");
+  add("max-header-bytes", po::value(&c.max_header_bytes)->default_value(c.max_header_bytes), "largest request header block (then 431)");
   add("idle-timeout-ms", po::value<long>()->default_value(c.idle_timeout.count()), "keep-alive connection idle limit");
   add("read-timeout-ms", po::value<long>()->default_value(c.read_timeout.count()), "time to receive a whole request");
   add("shutdown-timeout-ms", po::value<long>()->default_value(c.shutdown_timeout.count()), "grace period for in-flight requests on SIGTERM");
@@ -103,6 +107,10 @@ void validate(config& c) {
   if (c.max_retries < 1 || c.max_retries > 100)
     throw std::invalid_argument("--max-retries must be 1..100");
   if (c.max_connections == 0) throw std::invalid_argument("--max-connections must be at least 1");
+  if (c.max_body_bytes < 1024 || c.max_body_bytes > std::size_t{64} << 20)
+    throw std::invalid_argument("--max-body-bytes must be 1 KiB..64 MiB");
+  if (c.max_header_bytes < 1024 || c.max_header_bytes > std::size_t{1} << 20)
+    throw std::invalid_argument("--max-header-bytes must be 1 KiB..1 MiB");
 }
 
 }  // namespace

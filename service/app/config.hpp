@@ -33,6 +33,8 @@ struct config {
   std::uint16_t port = 8080;
   unsigned threads = 0;  // 0: one per core
   std::size_t max_connections = 10'000;
+  std::size_t max_body_bytes = std::size_t{64} * 1024;    // larger bodies get 413
+  std::size_t max_header_bytes = std::size_t{8} * 1024;   // larger headers get 431
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds shutdown_timeout{10'000};

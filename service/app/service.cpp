@@ -9,6 +9,7 @@
 #include "http/listener.hpp"
 #include "util/log.hpp"
 #include "util/spawn.hpp"
+#include "util/task_group.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -16,6 +17,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include <atomic>
 #include <future>
@@ -70,8 +72,10 @@ struct worker {
     api::add_health_routes(handler.routes(), pool, stats);
     api::add_bank_routes(handler.routes(), bank);
     env.handler = std::ref(handler);
-    env.registry = &registry;
+    env.sessions = &sessions;
     env.limits.max_connections = cfg.max_connections;
+    env.limits.body_limit = cfg.max_body_bytes;
+    env.limits.header_limit = cfg.max_header_bytes;
     env.limits.idle_timeout = cfg.idle_timeout;
     env.limits.read_timeout = cfg.read_timeout;
     env.open_connections = &open_connections;
@@ -82,7 +86,7 @@ struct worker {
   db::connection_pool pool;
   bank::services bank;
   api::dispatcher handler;
-  http::session_registry registry;
+  util::task_group sessions{ioc.get_executor()};
   http::session_env env;
   std::thread thread;
 };
@@ -140,24 +144,41 @@ void service::run_until_signal() {
   shutdown();
 }
 
+namespace {
+
+// Waits, from the calling thread, for every worker's sessions to end by
+// `deadline`; the number of sessions still running.
+std::size_t wait_for_sessions(std::vector<std::unique_ptr<worker>>& workers,
+                              std::chrono::steady_clock::time_point deadline) {
+  std::vector<std::future<bool>> done;
+  for (auto& w : workers) done.push_back(net::co_spawn(w->ioc, w->sessions.wait(deadline), net::use_future));
+  for (auto& d : done) d.wait();
+  std::size_t left = 0;
+  for (auto& w : workers) run_on(w->ioc, [&] { left += w->sessions.size(); });
+  return left;
+}
+
+}  // namespace
+
 void service::shutdown() {
   auto& s = *impl_;
   if (s.stopped || s.workers.empty() || !s.workers[0]->thread.joinable()) return;
   s.stopped = true;
   run_on(s.workers[0]->ioc, [&] { s.listener->close(); });
-  for (auto& w : s.workers) run_on(w->ioc, [&w] { w->registry.begin_shutdown(); });
-
-  const auto deadline = std::chrono::steady_clock::now() + s.cfg.shutdown_timeout;
-  while (s.open_connections.load() > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  const auto unfinished = s.open_connections.load();
-  if (unfinished > 0) log::warn("bankd.shutdown_forced").kv("open_connections", unfinished);
-
-  for (auto& w : s.workers) {
+  // Idle keep-alive connections close now; requests in flight are answered.
+  for (auto& w : s.workers)
     run_on(w->ioc, [&w] {
-      w->registry.close_all();
-      w->pool.close();
+      w->env.stopping = true;
+      w->sessions.emit(net::cancellation_type::total);
     });
+  const auto now = std::chrono::steady_clock::now();
+  if (const auto unfinished = wait_for_sessions(s.workers, now + s.cfg.shutdown_timeout); unfinished > 0) {
+    log::warn("bankd.shutdown_forced").kv("open_connections", unfinished);
+    for (auto& w : s.workers) run_on(w->ioc, [&w] { w->sessions.emit(net::cancellation_type::terminal); });
+    wait_for_sessions(s.workers, std::chrono::steady_clock::now() + std::chrono::seconds(2));
+  }
+  for (auto& w : s.workers) {
+    run_on(w->ioc, [&w] { w->pool.close(); });
     w->guard.reset();
   }
   // Remaining work (a connect in progress) is bounded by its own deadline;

@@ -8,9 +8,12 @@
 // (metrics use atomics). One listener, on worker 0, accepts and deals the
 // connections to the workers in turn.
 //
-// Shutdown (SIGINT/SIGTERM): stop accepting; idle keep-alive connections close
-// at once; requests in flight are answered (with Connection: close) within
-// shutdown_timeout; then everything left is closed and the pools shut down.
+// Shutdown (SIGINT/SIGTERM): stop accepting; emit total cancellation to every
+// worker's sessions, which only idle keep-alive reads let through, so idle
+// connections close at once while requests in flight are answered (with
+// Connection: close); wait for them up to shutdown_timeout; then emit
+// terminal cancellation, which ends everything left (a database operation
+// cancelled this way discards its connection), and close the pools.
 
 #include "app/config.hpp"
 

@@ -43,20 +43,12 @@ BOOST_DESCRIBE_STRUCT(transfer, (), (id, from_account_id, to_account_id, currenc
                                      created_at))
 
 // A transfer as one account's history shows it.
-struct history_entry {
-  std::int64_t id = 0;
-  std::int64_t from_account_id = 0;
-  std::int64_t to_account_id = 0;
-  std::string currency;
-  std::int64_t amount = 0;
-  std::optional<std::string> reference;
-  std::string created_at;
+struct history_entry : transfer {
   std::int64_t counterparty_account_id = 0;
   std::int64_t counterparty_user_id = 0;
   std::string counterparty_name;
 };
-BOOST_DESCRIBE_STRUCT(history_entry, (), (id, from_account_id, to_account_id, currency, amount,
-                                          reference, created_at, counterparty_account_id,
-                                          counterparty_user_id, counterparty_name))
+BOOST_DESCRIBE_STRUCT(history_entry, (transfer), (counterparty_account_id, counterparty_user_id,
+                                                  counterparty_name))
 
 }  // namespace bankd::bank

@@ -49,11 +49,6 @@ bool query_result::boolean(int row, int col) const {
   throw std::logic_error("result value is not a boolean");
 }
 
-std::optional<std::string_view> query_result::optional_text(int row, int col) const {
-  if (is_null(row, col)) return std::nullopt;
-  return text(row, col);
-}
-
 std::string_view query_result::field(int diag_code) const noexcept {
   if (!res_) return {};
   const char* value = PQresultErrorField(res_.get(), diag_code);

@@ -32,7 +32,6 @@ public:
   std::string_view text(int row, int col) const;
   std::int64_t int64(int row, int col) const;
   bool boolean(int row, int col) const;
-  std::optional<std::string_view> optional_text(int row, int col) const;
 
   // Server diagnostics of an error result.
   std::string_view field(int diag_code) const noexcept;

@@ -5,6 +5,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -43,14 +44,15 @@ net::awaitable<void> listener::run() {
     socket.set_option(tcp::no_delay(true), ec);
     session_env& env = *worker.env;
     const auto open = env.open_connections->fetch_add(1, std::memory_order_relaxed);
-    if (open >= env.limits.max_connections) {
-      env.open_connections->fetch_sub(1, std::memory_order_relaxed);
-      net::co_spawn(worker.executor, refuse_session(std::move(socket)),
-                    util::log_failure{"http.refuse"});
-      continue;
-    }
-    net::co_spawn(worker.executor, run_session(std::move(socket), env),
-                  util::log_failure{"http.session"});
+    const bool refuse = open >= env.limits.max_connections;
+    if (refuse) env.open_connections->fetch_sub(1, std::memory_order_relaxed);
+    // The session joins its worker's task group on that worker's thread.
+    net::dispatch(worker.executor, [&env, refuse, s = std::move(socket)]() mutable {
+      if (refuse)
+        env.sessions->spawn(refuse_session(std::move(s)), util::log_failure{"http.refuse"});
+      else
+        env.sessions->spawn(run_session(std::move(s), env), util::log_failure{"http.session"});
+    });
   }
 }
 

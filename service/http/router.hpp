@@ -3,8 +3,16 @@
 // parameters: "/users/{id}/accounts". Matching is plain code with no I/O, so
 // unit tests drive it directly. A path that matches a pattern under another
 // method gives 405 (with Allow), one that matches nothing gives 404.
+//
+// Paths are split into segments and percent-decoded by Boost.URL, so
+// "/users/%31" names user 1 (RFC 3986 6.2.2.2) and an encoded slash stays
+// inside its segment; a path that is not a valid RFC 3986 path matches
+// nothing, and so does one with a "." or ".." segment. Empty segments ("//",
+// a trailing "/") are skipped.
 
 #include <boost/beast/http/verb.hpp>
+#include <boost/url/parse_path.hpp>
+#include <boost/url/segments_view.hpp>
 
 #include <optional>
 #include <string>
@@ -16,12 +24,12 @@ namespace bankd::http {
 
 class path_params {
 public:
-  void add(std::string_view name, std::string_view value) { items_.emplace_back(name, value); }
-  // Empty when the route has no such parameter.
+  void add(std::string_view name, std::string value) { items_.emplace_back(name, std::move(value)); }
+  // Decoded; empty when the route has no such parameter.
   std::string_view get(std::string_view name) const noexcept;
 
 private:
-  std::vector<std::pair<std::string_view, std::string_view>> items_;
+  std::vector<std::pair<std::string_view, std::string>> items_;  // names point into the route table
 };
 
 template <class Handler>
@@ -35,15 +43,14 @@ public:
   };
 
   void add(boost::beast::http::verb method, std::string pattern, Handler handler) {
-    std::vector<std::string> segments;
-    for (const auto segment : split(pattern)) segments.emplace_back(segment);
+    auto segments = split(pattern);
     routes_.push_back({method, std::move(segments), std::move(pattern), std::move(handler)});
   }
 
-  // `path` has no query string; its parameters point into `path`.
+  // `path` has no query string.
   match find(boost::beast::http::verb method, std::string_view path) const {
     match result;
-    const auto segments = split(path);
+    const auto segments = decoded_segments(path);
     for (const auto& r : routes_) {
       path_params params;
       if (!matches(r.segments, segments, params)) continue;
@@ -68,21 +75,51 @@ private:
     Handler handler;
   };
 
-  static std::vector<std::string_view> split(std::string_view path) {
-    std::vector<std::string_view> out;
+  static std::vector<std::string> split(std::string_view pattern) {
+    std::vector<std::string> out;
     std::size_t start = 0;
-    while (start <= path.size()) {
-      const auto slash = path.find('/', start);
-      const auto end = slash == std::string_view::npos ? path.size() : slash;
-      if (end > start) out.push_back(path.substr(start, end - start));
+    while (start <= pattern.size()) {
+      const auto slash = pattern.find('/', start);
+      const auto end = slash == std::string_view::npos ? pattern.size() : slash;
+      if (end > start) out.emplace_back(pattern.substr(start, end - start));
       if (slash == std::string_view::npos) break;
       start = slash + 1;
     }
     return out;
   }
 
+  // Nothing for a path that is not a valid absolute RFC 3986 path; no route
+  // has zero segments, so that matches nothing.
+  static std::vector<std::string> decoded_segments(std::string_view path) {
+    std::vector<std::string> out;
+    // A NUL-terminated copy: Boost.URL 1.81's parsers measure their input
+    // with strlen, and the path is a slice of the request's header buffer.
+    const std::string text(path);
+    const auto parsed = boost::urls::parse_path(text);
+    if (!parsed || !parsed->is_absolute() || has_dot_segment(path)) return out;
+    for (std::string segment : boost::urls::segments_view(*parsed)) {
+      if (segment == "." || segment == "..") return {};  // %2e%2e, decoded
+      if (!segment.empty()) out.push_back(std::move(segment));
+    }
+    return out;
+  }
+
+  // "." and ".." name no resource; Boost.URL would quietly drop a leading
+  // "/." (its escape for paths that start with "//").
+  static bool has_dot_segment(std::string_view path) {
+    std::size_t start = 0;
+    while (start <= path.size()) {
+      const auto slash = path.find('/', start);
+      const auto piece = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+      if (piece == "." || piece == "..") return true;
+      if (slash == std::string_view::npos) return false;
+      start = slash + 1;
+    }
+    return false;
+  }
+
   static bool matches(const std::vector<std::string>& pattern,
-                      const std::vector<std::string_view>& path, path_params& params) {
+                      const std::vector<std::string>& path, path_params& params) {
     if (pattern.size() != path.size()) return false;
     for (std::size_t i = 0; i < pattern.size(); ++i) {
       const std::string_view p = pattern[i];

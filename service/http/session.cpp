@@ -4,6 +4,7 @@
 #include "util/scope_exit.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -24,13 +25,19 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 // What to tell a client whose request could not be read; nothing when the
 // connection simply ended or timed out.
-std::optional<response> read_error_response(const boost::system::error_code& ec) {
+std::string size_text(std::size_t bytes) {
+  if (bytes % 1024 == 0) return std::to_string(bytes / 1024) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+std::optional<response> read_error_response(const boost::system::error_code& ec,
+                                            const server_limits& limits) {
   if (ec == beast_http::error::header_limit)
     return error_response(status::request_header_fields_too_large, "headers_too_large",
-                          "request headers exceed 8 KiB");
+                          "request headers exceed " + size_text(limits.header_limit));
   if (ec == beast_http::error::body_limit)
     return error_response(status::payload_too_large, "body_too_large",
-                          "request body exceeds 64 KiB");
+                          "request body exceeds " + size_text(limits.body_limit));
   if (ec == beast_http::error::end_of_stream || ec == beast_http::error::partial_message ||
       ec == beast::error::timeout || ec == net::error::operation_aborted ||
       ec == net::error::eof || ec == net::error::connection_reset)
@@ -63,34 +70,19 @@ void log_request(const request& req, const response& res, const request_log& inf
 // Waits for the first byte of the next request; false when the connection
 // should end (closed by the peer, idle timeout, or shutdown).
 net::awaitable<bool> await_next_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                        session_registry::entry& self, const session_env& env) {
+                                        const session_env& env) {
   if (buffer.size() > 0) co_return true;  // a pipelined request is already here
-  if (env.registry->stopping()) co_return false;
-  self.idle = true;
+  if (env.stopping) co_return false;
+  co_await net::this_coro::reset_cancellation_state(net::enable_total_cancellation());
   stream.expires_after(env.limits.idle_timeout);
   auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
-  self.idle = false;
+  co_await net::this_coro::reset_cancellation_state(net::enable_terminal_cancellation());
   if (ec) co_return false;
   buffer.commit(n);
   co_return true;
 }
 
 }  // namespace
-
-std::list<session_registry::entry>::iterator session_registry::add(beast::tcp_stream& stream) {
-  return sessions_.insert(sessions_.end(), entry{&stream, false});
-}
-
-void session_registry::begin_shutdown() {
-  stopping_ = true;
-  for (auto& s : sessions_)
-    if (s.idle) s.stream->cancel();
-}
-
-void session_registry::close_all() {
-  stopping_ = true;
-  for (auto& s : sessions_) s.stream->close();
-}
 
 // Reads one request into `parser`, answering "Expect: 100-continue" once the
 // header is accepted.
@@ -114,19 +106,19 @@ net::awaitable<boost::system::error_code> read_request(
 }
 
 net::awaitable<void> run_session(net::ip::tcp::socket socket, session_env& env) {
+  util::scope_exit unregister{[&] { env.open_connections->fetch_sub(1, std::memory_order_relaxed); }};
+  // A cancelled operation reports operation_aborted like any other error; the
+  // loop below decides what that means.
+  co_await net::this_coro::throw_if_cancelled(false);
+  co_await net::this_coro::reset_cancellation_state(net::enable_terminal_cancellation());
   beast::tcp_stream stream(std::move(socket));
-  const auto registration = env.registry->add(stream);
-  util::scope_exit unregister{[&] {
-    env.registry->remove(registration);
-    env.open_connections->fetch_sub(1, std::memory_order_relaxed);
-  }};
   beast::flat_buffer buffer;
 
-  while (co_await await_next_request(stream, buffer, *registration, env)) {
+  while (co_await await_next_request(stream, buffer, env)) {
     beast_http::request_parser<beast_http::string_body> parser;
     const auto ec = co_await read_request(stream, buffer, parser, env.limits);
     if (ec) {
-      if (auto res = read_error_response(ec)) {
+      if (auto res = read_error_response(ec, env.limits)) {
         res->keep_alive(false);
         stream.expires_after(env.limits.write_timeout);
         co_await beast_http::async_write(stream, *res, use_tuple);
@@ -147,7 +139,9 @@ net::awaitable<void> run_session(net::ip::tcp::socket socket, session_env& env) 
       res = error_response(status::internal_server_error, "internal_error", "internal error");
       info.error = "internal_error";
     }
-    const bool keep_alive = req.keep_alive() && !env.registry->stopping();
+    // Terminal cancellation (the grace period is over): close without answering.
+    if ((co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none) break;
+    const bool keep_alive = req.keep_alive() && !env.stopping;
     res.keep_alive(keep_alive);
     stream.expires_after(env.limits.write_timeout);
     auto [wec, wn] = co_await beast_http::async_write(stream, res, use_tuple);

@@ -5,6 +5,7 @@
 // request once its first byte arrived), which closes slow clients.
 
 #include "http/message.hpp"
+#include "util/task_group.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,7 +14,6 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <list>
 
 namespace bankd::http {
 
@@ -35,33 +35,17 @@ struct request_log {
 
 using request_handler = std::function<boost::asio::awaitable<response>(request&, request_log&)>;
 
-// The sessions of one io_context thread; used from that thread only.
-class session_registry {
-public:
-  struct entry {
-    boost::beast::tcp_stream* stream;
-    bool idle;  // between requests: safe to close at shutdown
-  };
-
-  std::list<entry>::iterator add(boost::beast::tcp_stream& stream);
-  void remove(std::list<entry>::iterator it) { sessions_.erase(it); }
-  bool stopping() const noexcept { return stopping_; }
-  std::size_t size() const noexcept { return sessions_.size(); }
-
-  // Stop taking new requests: idle connections close now, busy ones after
-  // answering the request in hand.
-  void begin_shutdown();
-  // Deadline passed: close everything.
-  void close_all();
-
-private:
-  std::list<entry> sessions_;
-  bool stopping_ = false;
-};
-
+// What the sessions of one io_context thread share; used from that thread only.
+//
+// Shutdown: set `stopping` and emit total cancellation to `sessions`. A
+// session lets total cancellation through only while it waits idle for the
+// next request, so idle keep-alive connections close at once and requests in
+// flight are answered (with Connection: close). Terminal cancellation, for
+// what is left after the grace period, goes through at every point.
 struct session_env {
   request_handler handler;
-  session_registry* registry;
+  util::task_group* sessions;
+  bool stopping = false;
   server_limits limits;
   std::atomic<std::size_t>* open_connections;  // shared by all threads
 };

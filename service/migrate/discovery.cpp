@@ -10,8 +10,6 @@
 namespace bankd::migrate {
 namespace fs = std::filesystem;
 
-std::string sha256_hex(std::string_view bytes) { return util::sha256_hex(bytes); }
-
 bool parse_filename(std::string_view filename, int& version, std::string& name) {
   constexpr std::string_view extension = ".sql";
   if (filename.size() <= extension.size() || !filename.ends_with(extension)) return false;
@@ -60,7 +58,7 @@ std::vector<migration> discover(const fs::path& dir) {
       throw failure("migration file name " + filename + " does not match NNN_description.sql");
     m.filename = filename;
     m.sql = read_file(entry.path());
-    m.checksum = sha256_hex(m.sql);
+    m.checksum = util::sha256_hex(m.sql);
     found.push_back(std::move(m));
   }
   if (ec) throw failure("cannot list " + dir.string() + ": " + ec.message());

@@ -33,8 +33,6 @@ struct migration {
   std::string checksum;  // lower-case hex SHA-256 of the file's bytes
 };
 
-std::string sha256_hex(std::string_view bytes);
-
 // Parses "NNN_description.sql"; false for anything else.
 bool parse_filename(std::string_view filename, int& version, std::string& name);
 

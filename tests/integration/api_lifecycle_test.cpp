@@ -115,3 +115,37 @@ TEST_CASE("SIGTERM with requests in flight answers every request bankd accepted"
   // acknowledged that did not commit.
   CHECK(check.scalar_int("SELECT count(*) FROM transfers WHERE initiated_by <> 0") == acknowledged);
 }
+
+TEST_CASE("shutdown cancels what still runs after the grace period") {
+  test::scratch_database db;
+  auto cfg = test::bankd_server::test_config(db.conninfo());
+  cfg.shutdown_timeout = 300ms;
+  auto server = std::make_unique<test::bankd_server>(cfg);
+  auto op = server->operator_client();
+  const auto alice = test::create_funded_account(op, "EUR", 1000);
+  const auto bob = test::create_funded_account(op, "EUR", 0);
+  // Another session holds alice's row, so a transfer from it waits on the lock.
+  test::pg_session locker(db.conninfo());
+  locker.exec("BEGIN");
+  locker.query("SELECT balance FROM accounts WHERE id = $1 FOR UPDATE", {std::to_string(alice.account_id)});
+  std::atomic<unsigned> stuck_status{1};
+  std::thread stuck([&] {
+    try {
+      auto client = server->client(alice.api_key);
+      const json body{{"from_account_id", alice.account_id}, {"to_account_id", bob.account_id}, {"amount", 5}};
+      stuck_status = client.post("/transfers", body, {{"Idempotency-Key", "held"}}).status;
+    } catch (...) {
+      stuck_status = 0;  // closed without an answer
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  const auto started = std::chrono::steady_clock::now();
+  server->service().shutdown();
+  const auto took = std::chrono::steady_clock::now() - started;
+  stuck.join();
+  locker.exec("ROLLBACK");
+
+  CHECK(took < 3s);                // grace period, then terminal cancellation: not the 5 s query deadline
+  CHECK(took >= 300ms);            // the request in flight had its grace period
+  CHECK(stuck_status.load() == 0);  // cancelled, not answered
+}

@@ -222,6 +222,30 @@ TEST_CASE("bodies over 64 KiB are refused with 413 and the connection is closed"
   CHECK(user_count(db.conninfo()) == users_before);
 }
 
+TEST_CASE("the size limits are configurable, and the refusals say the configured size") {
+  test::scratch_database db;
+  auto cfg = test::bankd_server::test_config(db.conninfo());
+  cfg.max_body_bytes = 2048;
+  cfg.max_header_bytes = 3000;
+  test::bankd_server server(cfg);
+  {
+    raw_connection conn(server.port());
+    conn.send(request_text("POST", "/users", op_auth, user_body_of_size(2049)));
+    auto res = conn.read_response();
+    REQUIRE(res);
+    CHECK(res->result_int() == 413);
+    CHECK(json::parse(res->body())["error"]["message"] == "request body exceeds 2 KiB");
+  }
+  {
+    raw_connection conn(server.port());
+    conn.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(3200, 'p') + "\r\n\r\n");
+    auto res = conn.read_response();
+    REQUIRE(res);
+    CHECK(res->result_int() == 431);
+    CHECK(json::parse(res->body())["error"]["message"] == "request headers exceed 3000 bytes");
+  }
+}
+
 TEST_CASE("headers over 8 KiB are refused with 431 and the connection is closed") {
   test::scratch_database db;
   test::bankd_server server(db.conninfo());

@@ -51,6 +51,17 @@ TEST_CASE("options parse distributions, URLs and durations") {
   CHECK(lt::parse_url("http://127.0.0.1:18090").port == 18090);
   CHECK(lt::parse_url("http://localhost/").host == "localhost");
   CHECK_THROWS_AS(lt::parse_url("https://x:1"), std::invalid_argument);
+  const auto v6 = lt::parse_url("http://[::1]:8080");
+  CHECK(v6.host == "::1");
+  CHECK(v6.port == 8080);
+  CHECK(v6.text() == "[::1]:8080");
+  CHECK(lt::parse_url("http://[2001:db8::7]").port == 80);
+  CHECK(lt::parse_url("http://127.0.0.1:18090").text() == "127.0.0.1:18090");
+  for (const char* bad : {"http://", "http://:80", "http://x:0", "http://x:65536", "http://x:80/path",
+                          "http://x:80?q=1", "http://u@x:80", "ftp://x", "x:80", "http://[::1:80"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(lt::parse_url(bad), std::invalid_argument);
+  }
   CHECK(lt::parse_duration("500ms") == std::chrono::milliseconds(500));
   CHECK(lt::parse_duration("2m") == std::chrono::minutes(2));
   CHECK(lt::parse_duration("1.5") == std::chrono::milliseconds(1500));

@@ -46,12 +46,34 @@ TEST_CASE("unknown paths match nothing") {
   }
 }
 
-TEST_CASE("parameters capture whatever the segment holds; validation is the handler's") {
+TEST_CASE("parameters capture the decoded segment; validation is the handler's") {
   router<int> r;
   r.add(verb::get, "/accounts/{id}", 1);
   auto m = r.find(verb::get, "/accounts/..%2F..");
   REQUIRE(m.handler != nullptr);
-  CHECK(m.params.get("id") == "..%2F..");
+  CHECK(m.params.get("id") == "../..");  // an encoded slash stays inside its segment
+  CHECK(r.find(verb::get, "/accounts/%31").params.get("id") == "1");
+  CHECK(r.find(verb::get, "/%61ccounts/7").handler != nullptr);  // %61 is 'a'
+  CHECK(r.find(verb::get, "/accounts/a%20b").params.get("id") == "a b");
+}
+
+TEST_CASE("paths that are not valid RFC 3986 paths match nothing") {
+  router<int> r;
+  r.add(verb::get, "/accounts/{id}", 1);
+  for (const char* path : {"/./accounts/1", "/accounts/./1", "/accounts/%2e%2e", "/accounts/..", "/accounts/%zz", "/accounts/%", "/accounts/1%2", "accounts/1", "/accounts/a b",
+                           "/accounts/\x01"}) {
+    INFO(path);
+    auto m = r.find(verb::get, path);
+    CHECK(m.handler == nullptr);
+    CHECK(m.allowed.empty());
+  }
+}
+
+TEST_CASE("empty segments are skipped, as before") {
+  router<int> r;
+  r.add(verb::get, "/accounts/{id}", 1);
+  CHECK(r.find(verb::get, "/accounts/7/").params.get("id") == "7");
+  CHECK(r.find(verb::get, "//accounts//7").handler != nullptr);
 }
 
 TEST_CASE("many routes keep their patterns stable as the table grows") {

@@ -1,6 +1,7 @@
 // Migration discovery: file names, ordering, checksums. No database.
 
 #include "migrate/migrator.hpp"
+#include "util/crypto.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -56,7 +57,7 @@ TEST_CASE("discovery sorts by version number, not by text") {
   CHECK(found[2].version == 10);
   CHECK(found[2].filename == "010_tenth.sql");
   CHECK(found[0].sql == "SELECT 1;");
-  CHECK(found[0].checksum == sha256_hex("SELECT 1;"));
+  CHECK(found[0].checksum == bankd::util::sha256_hex("SELECT 1;"));
 }
 
 TEST_CASE("malformed names and duplicate versions are refused") {
@@ -77,7 +78,7 @@ TEST_CASE("a missing directory is refused") {
 }
 
 TEST_CASE("checksums are SHA-256 of the file's bytes") {
-  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  CHECK(sha256_hex("SELECT 1;") != sha256_hex("SELECT 1; "));
+  CHECK(bankd::util::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(bankd::util::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(bankd::util::sha256_hex("SELECT 1;") != bankd::util::sha256_hex("SELECT 1; "));
 }
