@@ -105,7 +105,8 @@ net::awaitable<outcome<http::response>> open_account(call& c) {
   auto done = co_await c.bank.query(b, {}, "accounts.open");
   if (!done) co_return done.error();
   if (done->results[1].rows() == 0) co_return not_found("user " + std::to_string(owner) + " does not exist");
-  co_return json_created(account_json(done->results[1], 0));
+  auto account = account_json(done->results[1], 0);
+  co_return json_created(account, "/accounts/" + std::to_string(account["id"].get<std::int64_t>()));
 }
 
 net::awaitable<outcome<http::response>> get_account(call& c) {

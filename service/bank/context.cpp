@@ -48,8 +48,10 @@ outcome<std::int64_t> path_id(const call& c, std::string_view name) {
   return not_found("no such resource");
 }
 
-http::response json_created(const nlohmann::json& body) {
-  return http::json_response(http::status::created, body);
+http::response json_created(const nlohmann::json& body, const std::string& location) {
+  auto res = http::json_response(http::status::created, body);
+  res.set(http::beast_http::field::location, location);
+  return res;
 }
 
 }  // namespace bankd::bank

@@ -63,7 +63,8 @@ http::endpoint secured(context& bank, access level, handler fn);
 // The {id} path parameter as a positive integer; 404 when it is not one.
 outcome<std::int64_t> path_id(const call& c, std::string_view name = "id");
 
-http::response json_created(const nlohmann::json& body);
+// 201 with `body` and `Location: location` (the new resource's path).
+http::response json_created(const nlohmann::json& body, const std::string& location);
 
 void add_user_routes(http::router<http::endpoint>& routes, context& bank);
 void add_account_routes(http::router<http::endpoint>& routes, context& bank);

@@ -46,7 +46,7 @@ outcome<std::string> idempotency_key(const http::request& req) {
 }
 
 http::response transfer_response(const transfer_outcome& done) {
-  auto res = json_created(transfer_json(done.record));
+  auto res = json_created(transfer_json(done.record), "/transfers/" + std::to_string(done.record.id));
   if (done.replayed) res.set("Idempotent-Replayed", "true");
   return res;
 }

@@ -83,7 +83,7 @@ net::awaitable<outcome<http::response>> create_user(call& c) {
   if (!done) co_return from_db_error(done.error(), "users.create");
   auto user = user_json(done->results[0]);
   user["api_key"] = key;  // shown once; only its hash is stored
-  co_return json_created(user);
+  co_return json_created(user, "/users/" + std::to_string(user["id"].get<std::int64_t>()));
 }
 
 net::awaitable<outcome<http::response>> get_user(call& c) {
