@@ -9,13 +9,20 @@
 # serve, applies migrations (advisory-locked, so replicas may start together).
 
 FROM debian:bookworm-slim AS build
+# nodejs and npm (Node 18) run the Redocly CLI, which makes openapi.json and
+# the API reference page (docs.html) during the build; neither is shipped.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config libboost1.81-dev libboost-program-options1.81-dev \
-      libpq-dev libssl-dev nlohmann-json3-dev prometheus-cpp-dev \
+      libpq-dev libssl-dev nlohmann-json3-dev prometheus-cpp-dev nodejs npm \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+COPY tools/npm/package.json tools/npm/package-lock.json tools/npm/
+COPY scripts/npm-tools.sh scripts/setup-deps.sh scripts/
+RUN scripts/npm-tools.sh --build
+COPY tools/npm/build-api-docs.mjs tools/npm/
+COPY docs/openapi.yaml docs/redocly.yaml docs/
 COPY CMakeLists.txt CMakePresets.json ./
 COPY cmake cmake
 COPY service service
