@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the contract test scripts: runs the built bankd on a free port
 # of 127.0.0.1 until the script exits.
 #
@@ -21,7 +22,7 @@ serve_bankd() {
   for _ in 1 2 3; do  # a free port can be taken before bankd binds it
     bankd_port=$(pg_free_port 20000 20000)
     "$bankd" serve --listen-address 127.0.0.1 --port "$bankd_port" --threads 1 --pool-size 2 \
-      --database-url "$database_url" --operator-key "$operator_key" >"$log" 2>&1 &
+      --database-url "$database_url" --operator-key "${operator_key:?}" >"$log" 2>&1 &
     bankd_pid=$!
     for _ in {1..100}; do
       grep -q 'bankd.started' "$log" && return 0
