@@ -18,10 +18,11 @@ RUN apt-get update \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY tools/npm/package.json tools/npm/package-lock.json tools/npm/
+# The npm tools come along when the build context has them installed
+# (scripts/test.sh and run.sh install them), else npm ci fetches them here.
+COPY tools/npm tools/npm
 COPY scripts/npm-tools.sh scripts/setup-deps.sh scripts/
 RUN scripts/npm-tools.sh --build
-COPY tools/npm/build-api-docs.mjs tools/npm/
 COPY docs/openapi.yaml docs/redocly.yaml docs/
 COPY CMakeLists.txt CMakePresets.json ./
 COPY cmake cmake
