@@ -9,13 +9,21 @@
 # serve, applies migrations (advisory-locked, so replicas may start together).
 
 FROM debian:bookworm-slim AS build
+# nodejs and npm (Node 18) run the Redocly CLI, which makes openapi.json and
+# the API reference page (docs.html) during the build; neither is shipped.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config libboost1.81-dev libboost-program-options1.81-dev \
-      libpq-dev libssl-dev nlohmann-json3-dev prometheus-cpp-dev \
+      libpq-dev libssl-dev nlohmann-json3-dev prometheus-cpp-dev nodejs npm \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# The npm tools come along when the build context has them installed
+# (scripts/test.sh and run.sh install them), else npm ci fetches them here.
+COPY tools/npm tools/npm
+COPY scripts/npm-tools.sh scripts/setup-deps.sh scripts/
+RUN scripts/npm-tools.sh --build
+COPY docs/openapi.yaml docs/redocly.yaml docs/
 COPY CMakeLists.txt CMakePresets.json ./
 COPY cmake cmake
 COPY service service

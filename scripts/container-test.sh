@@ -273,6 +273,14 @@ r=$(api GET "/accounts/$ada_account" "$operator_key"); expect 200 "$r"
 [[ $(field balance "$r") == 7500 ]] || fail "Ada's balance: $r"
 lap "deposit and transfer over HTTP (balances 7500 and 2500)"
 
+# The API's document and reference page, installed in the image.
+for path in /openapi.yaml /openapi.json /docs; do
+  code=$(curl -s -o "$work/api-file" -w '%{http_code}' "http://127.0.0.1:$port$path")
+  [[ $code == 200 && -s $work/api-file ]] || fail "GET $path: $code"
+done
+grep -q 'createTransfer' "$work/api-file" || fail "GET /docs is not the API reference"
+lap "GET /openapi.yaml, /openapi.json and /docs"
+
 # What `docker stop` does to the exec-form entrypoint, PID 1 there.
 kill -TERM "$pid"
 deadline=$((SECONDS + 30))

@@ -104,6 +104,8 @@ ensure_operator_key() {
 }
 
 "$root/scripts/setup-deps.sh" build postgres
+# For /openapi.json and /docs; bankd serves /openapi.yaml without them.
+"$root/scripts/npm-tools.sh" --build
 
 cd "$root"
 cmake --preset release

@@ -18,8 +18,11 @@ declare -A group_packages=(
   [container]="podman buildah debootstrap curl"
   [fuzz]="clang-14 libclang-rt-14-dev"
   [lint]="clang-tidy-14"
+  # Only where no node is installed at all (scripts/npm-tools.sh decides).
+  [node]="nodejs npm"
+  [browser]="chromium"
 )
-group_order=(build postgres bench container lint fuzz)
+group_order=(build postgres bench container lint fuzz node browser)
 default_groups=(build postgres)
 
 # Installing postgresql-15 normally creates and starts a "main" cluster on

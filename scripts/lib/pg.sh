@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Private PostgreSQL 15 clusters (and a free port) for the scripts: run.sh,
-# test.sh, loadtest/bench.sh, container-test.sh.
+# test.sh, loadtest/bench.sh, container-test.sh, and (for the port) the
+# tests in tests/contract/.
 # Sourced, not run. Every function reports its own failure on stderr and
 # returns non-zero; none relies on `set -e` (which `if f; then` disables).
 #

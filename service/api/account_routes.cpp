@@ -30,7 +30,7 @@ net::awaitable<outcome<http::response>> open_account(exchange& x) {
   if (caller.is_operator && !*user_id) co_return invalid("'user_id' is required with the operator key");
   const auto owner = user_id->value_or(caller.user_id);
   co_return respond(co_await x.bank.accounts.open(x.call, owner, **currency),
-                    [](const bank::account& a) { return json_created(account_json(a)); });
+                    [](const bank::account& a) { return json_created(account_json(a), "/accounts/" + std::to_string(a.id)); });
 }
 
 net::awaitable<outcome<http::response>> get_account(exchange& x) {

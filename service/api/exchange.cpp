@@ -73,8 +73,10 @@ outcome<std::int64_t> path_id(const exchange& x, std::string_view name) {
 
 http::response json_ok(const nlohmann::json& body) { return http::json_response(http::status::ok, body); }
 
-http::response json_created(const nlohmann::json& body) {
-  return http::json_response(http::status::created, body);
+http::response json_created(const nlohmann::json& body, const std::string& location) {
+  auto res = http::json_response(http::status::created, body);
+  res.set(http::beast_http::field::location, location);
+  return res;
 }
 
 http::response no_content() { return http::response{http::status::no_content, 11}; }

@@ -45,7 +45,8 @@ outcome<http::response> respond(bank::result<T>&& r, Render render) {
 }
 
 http::response json_ok(const nlohmann::json& body);
-http::response json_created(const nlohmann::json& body);
+// 201 with `body` and `Location: location` (the new resource's path).
+http::response json_created(const nlohmann::json& body, const std::string& location);
 http::response no_content();
 
 }  // namespace bankd::api

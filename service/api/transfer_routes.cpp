@@ -48,7 +48,7 @@ outcome<bank::transfer_request> money_request(const http::request& http_req, con
 }
 
 http::response transfer_response(const bank::transfer_outcome& done) {
-  auto res = json_created(transfer_json(done.record));
+  auto res = json_created(transfer_json(done.record), "/transfers/" + std::to_string(done.record.id));
   if (done.replayed) res.set("Idempotent-Replayed", "true");
   return res;
 }

@@ -37,7 +37,7 @@ net::awaitable<outcome<http::response>> create_user(exchange& x) {
   co_return respond(co_await x.bank.users.create(x.call, *name, **email), [](const bank::new_user& u) {
     auto out = user_json(u.user);
     out["api_key"] = u.api_key;
-    return json_created(out);
+    return json_created(out, "/users/" + std::to_string(u.user.id));
   });
 }
 

@@ -38,6 +38,7 @@ const std::map<std::string, std::string>& env_names() {
       {"shutdown-timeout-ms", "BANKD_SHUTDOWN_TIMEOUT_MS"},
       {"operator-key", "BANKD_OPERATOR_KEY"},
       {"migrations-dir", "BANKD_MIGRATIONS_DIR"},
+      {"api-docs-dir", "BANKD_API_DOCS_DIR"},
       {"migrate", "BANKD_MIGRATE"},
   };
   return names;
@@ -74,6 +75,7 @@ po::options_description make_options(config& c) {
   add("shutdown-timeout-ms", po::value<long>()->default_value(c.shutdown_timeout.count()), "grace period for in-flight requests on SIGTERM");
   add("operator-key", po::value(&c.operator_key), "bearer key with operator rights (deposits, audit)");
   add("migrations-dir", po::value(&c.migrations_dir), "directory of NNN_name.sql migrations (default: installed next to bankd)");
+  add("api-docs-dir", po::value(&c.api_docs_dir), "directory of openapi.yaml, openapi.json and docs.html (default: installed next to bankd)");
   add("migrate", po::value(&c.migrate_on_start)->implicit_value(true)->default_value(false), "serve: apply pending migrations before serving");
   add("status", po::bool_switch(&c.migrate_status), "migrate: list applied and pending migrations, change nothing");
   add("help,h", po::bool_switch(), "show this help");

@@ -42,6 +42,7 @@ struct config {
   // Operations
   std::string operator_key;  // bearer key with operator rights; empty: no operator
   std::string migrations_dir;  // empty: next to the binary
+  std::string api_docs_dir;    // openapi.yaml, openapi.json, docs.html; empty: next to the binary
   bool migrate_on_start = false;
   bool migrate_status = false;  // `bankd migrate --status`
   log::level log_level = log::level::info;

@@ -2,6 +2,7 @@
 
 #include "api/dispatcher.hpp"
 #include "api/health_routes.hpp"
+#include "api/reference_routes.hpp"
 #include "api/routes.hpp"
 #include "bank/services.hpp"
 #include "metrics/registry.hpp"
@@ -65,11 +66,12 @@ void run_on(net::io_context& ioc, Fn fn) {
 
 struct worker {
   worker(const config& cfg, metrics::registry& stats, net::any_io_executor offload,
-         std::atomic<std::size_t>& open_connections)
+         std::atomic<std::size_t>& open_connections, const api::api_reference& reference)
       : pool(ioc.get_executor(), pool_params_for(cfg), std::move(offload)),
         bank(pool, bank_settings(cfg), &stats),
         handler(stats, cfg.request_timeout) {
     api::add_health_routes(handler.routes(), pool, stats);
+    api::add_reference_routes(handler.routes(), reference);
     api::add_bank_routes(handler.routes(), bank);
     env.handler = std::ref(handler);
     env.sessions = &sessions;
@@ -92,9 +94,10 @@ struct worker {
 };
 
 struct service::impl {
-  explicit impl(config c) : cfg(std::move(c)) {}
+  explicit impl(config c) : cfg(std::move(c)), reference(api::api_reference::load(cfg.api_docs_dir)) {}
 
   config cfg;
+  api::api_reference reference;  // read by every worker
   metrics::registry stats;
   net::thread_pool offload{1};  // blocking libpq calls (name resolution at connect)
   std::atomic<std::size_t> open_connections{0};
@@ -106,7 +109,8 @@ struct service::impl {
 service::service(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   auto& s = *impl_;
   for (unsigned i = 0; i < s.cfg.threads; ++i) {
-    auto w = std::make_unique<worker>(s.cfg, s.stats, s.offload.get_executor(), s.open_connections);
+    auto w = std::make_unique<worker>(s.cfg, s.stats, s.offload.get_executor(), s.open_connections,
+                                      s.reference);
     s.stats.add_pool(&w->pool.stats());
     s.workers.push_back(std::move(w));
   }

@@ -1,5 +1,7 @@
 #include "support/http_client.hpp"
 
+#include "support/exchange_log.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
@@ -71,7 +73,19 @@ http_reply http_client::request(const std::string& method, const std::string& ta
   if (!open_) connect();
   stream_.expires_after(std::chrono::seconds(10));
   http::write(stream_, req);
-  return read_reply();
+  auto reply = read_reply();
+  record(req, reply);
+  return reply;
+}
+
+void http_client::record(const http::request<http::string_body>& req, const http_reply& reply) {
+  exchange e{std::string(req.method_string()), std::string(req.target()), {}, reply.status, reply.headers, &reply.body};
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    e.request_headers[name] = std::string(field.value());
+  }
+  record_exchange(e);
 }
 
 http_reply http_client::post(const std::string& target, const nlohmann::json& body,

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <nlohmann/json.hpp>
@@ -38,11 +39,15 @@ public:
 
   void set_bearer(std::string key) { bearer_ = std::move(key); }
   // Writes raw bytes and reads one response (for malformed-request tests).
+  // Unlike request(), not recorded for the contract check: the bytes need
+  // not be a request of any operation.
   http_reply raw(const std::string& bytes);
 
 private:
   void connect();
   http_reply read_reply();
+  // For the contract check when it is on (support/exchange_log.hpp).
+  void record(const boost::beast::http::request<boost::beast::http::string_body>& req, const http_reply& reply);
 
   boost::asio::io_context ioc_;
   boost::beast::tcp_stream stream_;
