@@ -59,7 +59,7 @@ test('a status the operation does not document fails', () => {
 });
 
 test('a 503 without Retry-After, or with a malformed one, fails', () => {
-  const unavailable = { ...created, status: 503, headers: json, body: error('database_unavailable') };
+  const unavailable = { ...created, status: 503, headers: json, body: error('service_unavailable') };
   fails(unavailable, /required header Retry-After is missing/);
   fails({ ...unavailable, headers: { ...json, 'retry-after': 'soon' } }, /Retry-After/);
   passes({ ...unavailable, headers: { ...json, 'retry-after': '1' } });
