@@ -23,6 +23,7 @@ const std::map<std::string, std::string>& env_names() {
       {"pool-size", "POOL_SIZE"},
       {"threads", "THREADS"},
       {"max-retries", "MAX_RETRIES"},
+      {"max-batch", "BANKD_MAX_BATCH"},
       {"log-level", "LOG_LEVEL"},
       {"listen-address", "BANKD_LISTEN_ADDRESS"},
       {"pool-max", "BANKD_POOL_MAX"},
@@ -32,6 +33,7 @@ const std::map<std::string, std::string>& env_names() {
       {"request-timeout-ms", "BANKD_REQUEST_TIMEOUT_MS"},
       {"max-connections", "BANKD_MAX_CONNECTIONS"},
       {"max-body-bytes", "BANKD_MAX_BODY_BYTES"},
+      {"max-batch-body-bytes", "BANKD_MAX_BATCH_BODY_BYTES"},
       {"max-header-bytes", "BANKD_MAX_HEADER_BYTES"},
       {"idle-timeout-ms", "BANKD_IDLE_TIMEOUT_MS"},
       {"read-timeout-ms", "BANKD_READ_TIMEOUT_MS"},
@@ -62,6 +64,7 @@ po::options_description make_options(config& c) {
   add("pool-size", po::value(&c.pool_size)->default_value(c.pool_size), "database connections opened at start-up, all threads together");
   add("pool-max", po::value(&c.pool_max)->default_value(c.pool_max), "most connections when busy (0: pool-size)");
   add("max-retries", po::value(&c.max_retries)->default_value(c.max_retries), "attempts of a transaction on serialization failure or deadlock");
+  add("max-batch", po::value(&c.max_batch)->default_value(c.max_batch), "most transfers the engine applies in one transaction");
   add("log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error");
   add("connect-timeout-ms", po::value<long>()->default_value(c.connect_timeout.count()), "deadline to open a database connection");
   add("acquire-timeout-ms", po::value<long>()->default_value(c.acquire_timeout.count()), "deadline to borrow a pooled connection");
@@ -69,6 +72,7 @@ po::options_description make_options(config& c) {
   add("request-timeout-ms", po::value<long>()->default_value(c.request_timeout.count()), "time budget of one request, all its database work included (then 503)");
   add("max-connections", po::value(&c.max_connections)->default_value(c.max_connections), "open HTTP connections before new ones get 503");
   add("max-body-bytes", po::value(&c.max_body_bytes)->default_value(c.max_body_bytes), "largest request body (then 413)");
+  add("max-batch-body-bytes", po::value(&c.max_batch_body_bytes)->default_value(c.max_batch_body_bytes), "largest body of POST /transfers/batch (then 413)");
   add("max-header-bytes", po::value(&c.max_header_bytes)->default_value(c.max_header_bytes), "largest request header block (then 431)");
   add("idle-timeout-ms", po::value<long>()->default_value(c.idle_timeout.count()), "keep-alive connection idle limit");
   add("read-timeout-ms", po::value<long>()->default_value(c.read_timeout.count()), "time to receive a whole request");
@@ -108,9 +112,12 @@ void validate(config& c) {
   if (c.pool_max < c.pool_size) throw std::invalid_argument("--pool-max must be >= --pool-size");
   if (c.max_retries < 1 || c.max_retries > 100)
     throw std::invalid_argument("--max-retries must be 1..100");
+  if (c.max_batch < 1 || c.max_batch > 10'000) throw std::invalid_argument("--max-batch must be 1..10000");
   if (c.max_connections == 0) throw std::invalid_argument("--max-connections must be at least 1");
   if (c.max_body_bytes < 1024 || c.max_body_bytes > std::size_t{64} << 20)
     throw std::invalid_argument("--max-body-bytes must be 1 KiB..64 MiB");
+  if (c.max_batch_body_bytes < c.max_body_bytes || c.max_batch_body_bytes > std::size_t{64} << 20)
+    throw std::invalid_argument("--max-batch-body-bytes must be --max-body-bytes..64 MiB");
   if (c.max_header_bytes < 1024 || c.max_header_bytes > std::size_t{1} << 20)
     throw std::invalid_argument("--max-header-bytes must be 1 KiB..1 MiB");
 }

@@ -27,6 +27,7 @@ struct config {
   // The whole request: every acquire, query and retry of it; past it, 503.
   std::chrono::milliseconds request_timeout{10'000};
   int max_retries = 10;  // attempts of one SERIALIZABLE transaction
+  std::size_t max_batch = 512;  // most movements the transfer engine puts in one transaction
 
   // HTTP
   std::string listen_address = "0.0.0.0";
@@ -34,6 +35,7 @@ struct config {
   unsigned threads = 0;  // 0: one per core
   std::size_t max_connections = 10'000;
   std::size_t max_body_bytes = std::size_t{64} * 1024;    // larger bodies get 413
+  std::size_t max_batch_body_bytes = std::size_t{1} << 20;  // the same for POST /transfers/batch
   std::size_t max_header_bytes = std::size_t{8} * 1024;   // larger headers get 431
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds read_timeout{10'000};

@@ -48,8 +48,20 @@ bank::settings bank_settings(const config& cfg) {
   bank::settings s;
   s.operator_key = cfg.operator_key;
   s.retries.max_attempts = cfg.max_retries;
+  s.engine.max_batch = cfg.max_batch;
   return s;
 }
+
+// The transfer engine's reports, into the process's metrics.
+struct engine_metrics final : bank::engine_observer {
+  explicit engine_metrics(metrics::registry& r) : stats(r) {}
+  void on_batch(std::size_t movements, double seconds, int attempts) override {
+    stats.observe_batch(movements, seconds, attempts);
+  }
+  void on_movement(std::string_view outcome) override { stats.observe_movement(outcome); }
+  void on_queue(std::int64_t delta) override { stats.add_queued(delta); }
+  metrics::registry& stats;
+};
 
 // Runs `fn` on `ioc`'s thread and waits for it.
 template <class Fn>
@@ -68,7 +80,8 @@ struct worker {
   worker(const config& cfg, metrics::registry& stats, net::any_io_executor offload,
          std::atomic<std::size_t>& open_connections, const api::api_reference& reference)
       : pool(ioc.get_executor(), pool_params_for(cfg), std::move(offload)),
-        bank(pool, bank_settings(cfg), &stats),
+        engine_stats(stats),
+        bank(pool, bank_settings(cfg), &stats, &engine_stats),
         handler(stats, cfg.request_timeout) {
     api::add_health_routes(handler.routes(), pool, stats);
     api::add_reference_routes(handler.routes(), reference);
@@ -77,6 +90,7 @@ struct worker {
     env.sessions = &sessions;
     env.limits.max_connections = cfg.max_connections;
     env.limits.body_limit = cfg.max_body_bytes;
+    env.limits.large_bodies = {{"/transfers/batch", cfg.max_batch_body_bytes}};
     env.limits.header_limit = cfg.max_header_bytes;
     env.limits.idle_timeout = cfg.idle_timeout;
     env.limits.read_timeout = cfg.read_timeout;
@@ -86,6 +100,7 @@ struct worker {
   net::io_context ioc{1};
   net::executor_work_guard<net::io_context::executor_type> guard{ioc.get_executor()};
   db::connection_pool pool;
+  engine_metrics engine_stats;
   bank::services bank;
   api::dispatcher handler;
   util::task_group sessions{ioc.get_executor()};
@@ -178,7 +193,11 @@ void service::shutdown() {
   const auto now = std::chrono::steady_clock::now();
   if (const auto unfinished = wait_for_sessions(s.workers, now + s.cfg.shutdown_timeout); unfinished > 0) {
     log::warn("bankd.shutdown_forced").kv("open_connections", unfinished);
-    for (auto& w : s.workers) run_on(w->ioc, [&w] { w->sessions.emit(net::cancellation_type::terminal); });
+    for (auto& w : s.workers)
+      run_on(w->ioc, [&w] {
+        w->sessions.emit(net::cancellation_type::terminal);
+        w->bank.engine.stop();
+      });
     wait_for_sessions(s.workers, std::chrono::steady_clock::now() + std::chrono::seconds(2));
   }
   for (auto& w : s.workers) {

@@ -35,6 +35,7 @@ std::string_view code_name(errc e) noexcept {
     case errc::insufficient_funds: return "insufficient_funds";
     case errc::currency_mismatch: return "currency_mismatch";
     case errc::account_closed: return "account_closed";
+    case errc::account_frozen: return "account_frozen";
     case errc::idempotency_key_reused: return "idempotency_key_reused";
     case errc::email_taken: return "email_taken";
     case errc::balance_not_zero: return "balance_not_zero";

@@ -5,6 +5,7 @@
 
 #include "bank/accounts.hpp"
 #include "bank/audit.hpp"
+#include "bank/engine.hpp"
 #include "bank/keys.hpp"
 #include "bank/store.hpp"
 #include "bank/transfers.hpp"
@@ -17,14 +18,17 @@ namespace bankd::bank {
 struct settings {
   std::string operator_key;  // empty: nobody is the operator
   db::retry_policy retries;
+  engine_params engine;
 };
 
 struct services {
-  services(db::connection_pool& pool, const settings& cfg, db::transaction_observer* observer)
-      : db(pool, cfg.retries, observer), keys(db, cfg.operator_key), users(db, keys), accounts(db),
-        transfers(db), audit(db) {}
+  services(db::connection_pool& pool, const settings& cfg, db::transaction_observer* observer,
+           engine_observer* engine_stats = nullptr)
+      : db(pool, cfg.retries, observer), engine(db, cfg.engine, engine_stats), keys(db, cfg.operator_key),
+        users(db, keys), accounts(db), transfers(db, engine), audit(db) {}
 
   store db;
+  transfer_engine engine;
   key_verifier keys;
   user_service users;
   account_service accounts;

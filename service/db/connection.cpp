@@ -183,10 +183,18 @@ net::awaitable<result<query_result>> connection::next_result() {
   co_return query_result(PQgetResult(conn_));
 }
 
+int connection::send_lock(const char* sql) {
+  const char* values[] = {lock_key_.c_str()};
+  return PQsendQueryParams(conn_, sql, 1, nullptr, values, nullptr, nullptr, 0);
+}
+
 bool connection::send_plan(const std::vector<slot>& plan, const batch& b, const tx_frame& frame) {
+  if (frame.advisory_lock) lock_key_ = std::to_string(*frame.advisory_lock);
   for (const slot& s : plan) {
     int sent = 0;
     switch (s.kind) {
+      case slot_kind::lock: sent = send_lock("SELECT pg_advisory_lock($1::bigint)"); break;
+      case slot_kind::unlock: sent = send_lock("SELECT pg_advisory_unlock($1::bigint)"); break;
       case slot_kind::begin:
         sent = PQsendQueryParams(conn_, begin_sql(*frame.begin), 0, nullptr, nullptr, nullptr,
                                  nullptr, 0);
@@ -256,14 +264,20 @@ net::awaitable<result<batch_result>> connection::execute(const batch& b, tx_fram
     co_return fail(flushed, "sending pipeline");
 
   pipeline_outcome outcome(b.size());
-  if (auto read = co_await read_plan(plan, outcome); !read) co_return read.error();
+  if (auto read = co_await read_plan(plan, outcome); !read) {
+    // Lost after COMMIT answered (the unlock's answer, say): the work is
+    // done; the connection is poisoned and goes, which also frees its lock.
+    if (outcome.committed() && !outcome.failed()) co_return outcome.take();
+    co_return read.error();
+  }
   prepared_.insert(prepared_.end(), outcome.newly_prepared().begin(),
                    outcome.newly_prepared().end());
 
   if (outcome.failed() && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
     // A failed statement inside BEGIN leaves the transaction aborted: end it
     // now so the connection goes back to its pool idle and clean.
-    if (auto rolled_back = co_await run_rollback(); !rolled_back) co_return rolled_back.error();
+    const auto lock = frame.begin && frame.commit ? frame.advisory_lock : std::nullopt;
+    if (auto rolled_back = co_await run_rollback(lock); !rolled_back) co_return rolled_back.error();
   }
   busy_ = false;
   last_used_ = clock::now();
@@ -277,15 +291,23 @@ net::awaitable<result<void>> connection::rollback(clock::time_point deadline) {
   busy_ = true;
   arm_deadline(deadline);
   util::scope_exit guard{[this] { disarm_deadline(); }};
-  auto rolled_back = co_await run_rollback();
+  auto rolled_back = co_await run_rollback(std::nullopt);
   if (rolled_back) busy_ = false;
   co_return rolled_back;
 }
 
-net::awaitable<result<void>> connection::run_rollback() {
+// With the advisory lock of a failed transaction: ROLLBACK, then the unlock
+// that the aborted transaction made fail, in one round trip.
+net::awaitable<result<void>> connection::run_rollback(std::optional<std::int64_t> advisory_lock) {
   static const batch empty;
-  const std::vector<slot> plan{{slot_kind::rollback}, {slot_kind::sync}};
-  if (!send_plan(plan, empty, {})) co_return fail(errc::connection_lost, "sending ROLLBACK");
+  std::vector<slot> plan{{slot_kind::rollback}, {slot_kind::sync}};
+  if (advisory_lock) {
+    plan.push_back({slot_kind::unlock});
+    plan.push_back({slot_kind::sync});
+  }
+  tx_frame frame;
+  frame.advisory_lock = advisory_lock;
+  if (!send_plan(plan, empty, frame)) co_return fail(errc::connection_lost, "sending ROLLBACK");
   if (const errc flushed = co_await flush(); flushed != no_error)
     co_return fail(flushed, "sending ROLLBACK");
   pipeline_outcome outcome(0);

@@ -76,9 +76,10 @@ private:
   boost::asio::awaitable<errc> flush();
   boost::asio::awaitable<result<query_result>> next_result();
   bool send_plan(const std::vector<slot>& plan, const batch& b, const tx_frame& frame);
+  int send_lock(const char* sql);
   boost::asio::awaitable<result<void>> read_plan(const std::vector<slot>& plan,
                                                  pipeline_outcome& outcome);
-  boost::asio::awaitable<result<void>> run_rollback();
+  boost::asio::awaitable<result<void>> run_rollback(std::optional<std::int64_t> advisory_lock);
   error fail(errc e, std::string_view what);
 
   PGconn* conn_;
@@ -91,6 +92,7 @@ private:
   bool poisoned_ = false;  // protocol state unknown; discard
   std::vector<const statement*> prepared_;
   std::vector<const char*> param_pointers_;
+  std::string lock_key_;  // the advisory lock of the pipeline being sent, as text
   clock::time_point last_used_ = clock::now();
   int backend_pid_ = 0;
 };

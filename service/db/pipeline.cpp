@@ -15,7 +15,12 @@ const char* begin_sql(isolation level) noexcept {
 std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
                                 const std::vector<const statement*>& prepared) {
   std::vector<slot> plan;
-  plan.reserve(b.size() * 2 + 2);
+  plan.reserve(b.size() * 2 + 6);
+  const bool locked = frame.advisory_lock && frame.begin && frame.commit;
+  if (locked) {
+    plan.push_back({slot_kind::lock});
+    plan.push_back({slot_kind::sync});
+  }
   if (frame.begin) plan.push_back({slot_kind::begin});
   auto is_known = [&](const statement* stmt) {
     if (std::find(prepared.begin(), prepared.end(), stmt) != prepared.end()) return true;
@@ -30,6 +35,10 @@ std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
   }
   if (frame.commit) plan.push_back({slot_kind::commit});
   plan.push_back({slot_kind::sync});
+  if (locked) {
+    plan.push_back({slot_kind::unlock});
+    plan.push_back({slot_kind::sync});
+  }
   return plan;
 }
 
@@ -54,6 +63,7 @@ error error_from_result(const query_result& res, bool connection_bad) {
 
 void pipeline_outcome::accept(const slot& s, query_result res, bool connection_bad) {
   const auto status = res.status();
+  if (s.kind == slot_kind::lock || s.kind == slot_kind::unlock) return;
   if (s.kind == slot_kind::sync) {
     if (status != PGRES_PIPELINE_SYNC && !error_)
       error_ = error::client(errc::protocol_error, "expected a pipeline sync");
@@ -81,6 +91,8 @@ void pipeline_outcome::accept(const slot& s, query_result res, bool connection_b
       if (res.command_tag() == "COMMIT") results_.committed = true;
       else if (!error_) error_ = error::client(errc::server_error, "transaction was rolled back");
       break;
+    case slot_kind::lock:
+    case slot_kind::unlock:
     case slot_kind::begin:
     case slot_kind::rollback:
     case slot_kind::sync: break;

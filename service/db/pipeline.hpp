@@ -24,9 +24,17 @@ const char* begin_sql(isolation level) noexcept;
 struct tx_frame {
   std::optional<isolation> begin;  // open a transaction before the batch
   bool commit = false;             // COMMIT after the batch
+  // With begin and commit: hold this session-level advisory lock around the
+  // whole transaction, taken before BEGIN (so the transaction's snapshot is
+  // taken after the lock is granted) and released after COMMIT, in the same
+  // pipeline. Transactions that take the same lock run one after another
+  // and never conflict with each other. The lock only orders work: if taking
+  // it fails (lock_timeout), the transaction runs anyway, still protected by
+  // its isolation level.
+  std::optional<std::int64_t> advisory_lock;
 };
 
-enum class slot_kind : std::uint8_t { begin, prepare, statement, commit, rollback, sync };
+enum class slot_kind : std::uint8_t { lock, begin, prepare, statement, commit, rollback, unlock, sync };
 
 // One message sent in the pipeline. Queries produce one result followed by a
 // null; a sync point produces a PGRES_PIPELINE_SYNC result.
@@ -38,7 +46,9 @@ struct slot {
 
 // Builds the list of messages a batch turns into: BEGIN, PREPARE for
 // statements this connection has not prepared yet (once each), the
-// statements, COMMIT and one sync point.
+// statements, COMMIT and one sync point. With an advisory lock the lock and
+// its own sync come first, the unlock and its sync last: each sync ends a
+// segment, so a failure inside the transaction cannot skip the unlock.
 //
 // One sync point, because with libpq 15 every sync is a flush: a second one
 // before COMMIT cost a send and, on the server, a separate answer to read on
@@ -63,6 +73,8 @@ public:
 
   void accept(const slot& s, query_result res, bool connection_bad = false);
 
+  // Failures of the advisory lock and unlock are not the batch's: the
+  // connection rolls back and unlocks on its own when the transaction failed.
   bool failed() const noexcept { return error_.has_value(); }
   const error& first_error() const { return *error_; }
   bool committed() const noexcept { return results_.committed; }

@@ -66,7 +66,7 @@ test('a 503 without Retry-After, or with a malformed one, fails', () => {
 });
 
 test('an error code the response does not list fails', () => {
-  fails({ ...created, status: 409, headers: json, body: error('email_taken') }, /insufficient_funds, account_closed, transfer_refused/);
+  fails({ ...created, status: 409, headers: json, body: error('email_taken') }, /insufficient_funds, account_closed, account_frozen, transfer_refused/);
   fails({ ...created, status: 409, headers: json, body: JSON.stringify({ error: { code: 'insufficient_funds' } }) }, /message/);
 });
 
