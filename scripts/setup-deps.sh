@@ -18,8 +18,10 @@ declare -A group_packages=(
   [container]="podman buildah debootstrap curl"
   [fuzz]="clang-14 libclang-rt-14-dev"
   [lint]="clang-tidy-14"
+  # pg_auto_failover (pg_autoctl) for the failover scenario, PgBouncer for docs/scaling.md
+  [ha]="postgresql-15 postgresql-client-15 postgresql-15-auto-failover pgbouncer"
 )
-group_order=(build postgres bench container lint fuzz)
+group_order=(build postgres bench container lint fuzz ha)
 default_groups=(build postgres)
 
 # Installing postgresql-15 normally creates and starts a "main" cluster on
