@@ -2,6 +2,7 @@
 
 #include "util/backoff.hpp"
 #include "util/log.hpp"
+#include "util/log_throttle.hpp"
 #include "util/scope_exit.hpp"
 #include "util/spawn.hpp"
 
@@ -190,7 +191,8 @@ void pool_impl::hand_over(std::unique_ptr<connection> conn) {
 void pool_impl::discard(std::unique_ptr<connection> conn, bool broken) {
   if (broken) {
     stats_.broken.fetch_add(1, std::memory_order_relaxed);
-    log::warn("db.pool.discard").kv("backend_pid", conn->backend_pid());
+    if (const auto held_back = util::log_throttle::shared().admit("db.pool.discard"))
+      log::warn("db.pool.discard").kv("backend_pid", conn->backend_pid()).kv("suppressed", *held_back);
     // One broken connection often means all of them are (server restart).
     check_all_requested_ = true;
     maintenance_timer_.cancel();
@@ -249,8 +251,8 @@ net::awaitable<void> pool_impl::connect_one(std::shared_ptr<pool_impl> /*keep_al
       co_return;
     }
     stats_.connect_failures.fetch_add(1, std::memory_order_relaxed);
-    if (!connect_failing_ || conn.error().message != last_connect_error_)
-      log::warn("db.pool.connect_failed").kv("error", conn.error().message);
+    if (const auto held_back = util::log_throttle::shared().admit("db.pool.connect_failed"))
+      log::warn("db.pool.connect_failed").kv("error", conn.error().message).kv("suppressed", *held_back);
     connect_failing_ = true;
     last_connect_error_ = conn.error().message;
     if (open_count() == 0) fail_waiters_fast();
@@ -306,7 +308,9 @@ net::awaitable<void> pool_impl::ping(std::shared_ptr<pool_impl> self, std::uniqu
   batch b;
   b.add(ping_statement);
   auto pong = co_await borrowed->execute(b, {}, clock::now() + params_.connect_timeout);
-  if (!pong) log::warn("db.pool.ping_failed").kv("error", pong.error().message);
+  if (!pong)
+    if (const auto held_back = util::log_throttle::shared().admit("db.pool.ping_failed"))
+      log::warn("db.pool.ping_failed").kv("error", pong.error().message).kv("suppressed", *held_back);
 }
 
 void pool_impl::update_gauges() noexcept {
