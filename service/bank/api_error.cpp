@@ -1,6 +1,7 @@
 #include "bank/api_error.hpp"
 
 #include "util/log.hpp"
+#include "util/log_throttle.hpp"
 
 #include <boost/throw_exception.hpp>
 
@@ -39,11 +40,15 @@ api_error from_db_error(const db::error& e, std::string_view operation) {
             "too much contention on these accounts; retry later", true};
   }
   if (ours && (kind == errc::pool_exhausted || kind == errc::unavailable ||
-               kind == errc::connection_lost || kind == errc::timeout || kind == errc::pool_closed)) {
-    log::warn("bank.database_unavailable")
-        .kv("operation", operation)
-        .kv("error", e.code.message())
-        .kv("detail", e.message);
+               kind == errc::connection_lost || kind == errc::timeout || kind == errc::pool_closed ||
+               kind == errc::read_only)) {
+    // Every request of an outage ends here: one line per cause per second.
+    if (const auto held_back = util::log_throttle::shared().admit(e.code.message()))
+      log::warn("bank.database_unavailable")
+          .kv("operation", operation)
+          .kv("error", e.code.message())
+          .kv("detail", e.message)
+          .kv("suppressed", *held_back);
     return {http::status::service_unavailable, "database_unavailable",
             "the database is unavailable; retry later", true};
   }
