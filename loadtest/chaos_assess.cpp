@@ -56,6 +56,25 @@ void match_recovery(chaos_event& e, const std::deque<attempt>& attempts,
                          " s of load after the fault");
 }
 
+// failover: the load's transfers sent between the kill and the first 201.
+void match_failover(chaos_event& e, const std::deque<attempt>& attempts) {
+  if (e.first_201_s < 0) return;  // match_recovery has said so
+  const auto first_201 = e.ended + std::chrono::duration_cast<clock_type::duration>(
+                                       std::chrono::duration<double>(e.first_201_s));
+  for (const auto& a : attempts) {
+    if (a.abandoned || a.sent_at < e.ended || a.sent_at >= first_201) continue;
+    ++e.outage_transfers;
+    if (a.status == 503 && a.retry_after) ++e.outage_transfers_503;
+    e.slowest_outage_transfer_ms =
+        std::max(e.slowest_outage_transfer_ms, seconds(a.answered_at - a.sent_at) * 1000);
+  }
+  if (e.writable_s >= 0) e.first_201_after_writable_s = e.first_201_s - e.writable_s;
+  const auto limit = static_cast<double>(failover_first_201_limit.count());
+  if (e.first_201_s > limit)
+    e.problems.push_back("first 201 " + std::to_string(e.first_201_s) + " s after the kill, over " +
+                         std::to_string(failover_first_201_limit.count()) + " s");
+}
+
 }  // namespace
 
 void assess_faults(chaos_summary& summary, const std::deque<attempt>& attempts,
@@ -65,6 +84,7 @@ void assess_faults(chaos_summary& summary, const std::deque<attempt>& attempts,
       ++summary.injected[e.kind];
       if (e.kind == "stop-db") match_outage(e, attempts);
       match_recovery(e, attempts, load_end);
+      if (e.kind == "failover") match_failover(e, attempts);
     }
     for (const auto& p : e.problems) summary.problems.push_back(at_text(e) + p);
   }

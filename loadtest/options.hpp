@@ -53,11 +53,17 @@ struct options {
   std::chrono::milliseconds audit_interval{1'000};  // 0: audit only before and after
   std::uint64_t seed = 0;                           // 0: random
 
-  // Faults (see chaos.hpp): kill-backends, restart-db, stop-db, kill-bankd, drop-clients
+  // Faults (see chaos.hpp): kill-backends, restart-db, stop-db, kill-bankd, failover,
+  // drop-clients
   std::vector<std::string> chaos;
   std::chrono::milliseconds chaos_interval{3'000};  // between faults
   std::chrono::milliseconds chaos_outage{3'000};    // stop-db: how long it stays down
   std::string pg_ctl;  // shell command taking start | stop | restart (restart-db, stop-db)
+  // failover: a shell command taking kill-primary | rejoin | wait-healthy S |
+  // stall-replication for a pg_auto_failover formation (scripts/ha/formation.sh
+  // --dir DIR), and how long to stop the primary's WAL senders before the kill.
+  std::string ha_ctl;
+  std::chrono::milliseconds replication_stall{0};
   // Non-empty: bank-loadtest starts bankd with this shell command, serving
   // urls.front(), and stops it at the end; kill-bankd needs it.
   std::string bankd_cmd;
