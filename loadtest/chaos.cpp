@@ -98,7 +98,11 @@ void chaos_monkey::loop() {
   std::vector<std::string> kinds;
   for (const auto& k : options_.chaos)
     if (k != "drop-clients") kinds.push_back(k);
-  for (std::size_t turn = 0; !kinds.empty() && wait(options_.chaos_interval); ++turn) {
+  const auto enough = [this](std::size_t turn) {
+    return options_.chaos_count > 0 && turn >= options_.chaos_count;
+  };
+  for (std::size_t turn = 0; !kinds.empty() && !enough(turn) && wait(options_.chaos_interval);
+       ++turn) {
     const auto& kind = kinds[turn % kinds.size()];
     if (!time_left_for(kind)) break;
     inject(kind);

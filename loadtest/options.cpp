@@ -104,6 +104,8 @@ po::options_description describe_chaos(options& o, chaos_texts& t) {
       "--bankd-cmd), failover (needs --ha-ctl and --database-url), drop-clients (one request "
       "in 25 abandoned mid-request)");
   add("chaos-interval", po::value(&t.interval)->default_value("3s"), "time between faults");
+  add("chaos-count", po::value(&o.chaos_count)->default_value(0),
+      "inject at most this many faults (0: as many as the duration allows)");
   add("chaos-outage", po::value(&t.outage)->default_value("3s"),
       "stop-db: time the database stays down");
   add("pg-ctl", po::value(&o.pg_ctl),

@@ -58,6 +58,7 @@ struct options {
   std::vector<std::string> chaos;
   std::chrono::milliseconds chaos_interval{3'000};  // between faults
   std::chrono::milliseconds chaos_outage{3'000};    // stop-db: how long it stays down
+  std::size_t chaos_count = 0;                      // > 0: inject at most this many faults
   std::string pg_ctl;  // shell command taking start | stop | restart (restart-db, stop-db)
   // failover: a shell command taking kill-primary | rejoin | wait-healthy S |
   // stall-replication for a pg_auto_failover formation (scripts/ha/formation.sh
