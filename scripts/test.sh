@@ -49,7 +49,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-"$root/scripts/setup-deps.sh" build postgres
+# ha: pg_auto_failover for the failover scenario (ctest -L failover)
+"$root/scripts/setup-deps.sh" build postgres ha
 
 cd "$root"
 cmake --preset "$preset"

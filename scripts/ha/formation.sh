@@ -12,7 +12,8 @@
 #                       the multi-host DATABASE_URL
 #   stop                stop every keeper and server, remove DIR
 #   status              pg_autoctl show state
-#   url                 the multi-host URL (target_session_attrs=read-write)
+#   url [standby-first] the multi-host URL (target_session_attrs=read-write),
+#                       with the secondary first when asked
 #   primary | secondary the node's name (node1, node2), empty when there is none
 #   kill-primary        SIGKILL the primary's keeper, postmaster and every
 #                       backend at once (a machine crash); prints the node
@@ -106,8 +107,15 @@ node_sql() {
     -v ON_ERROR_STOP=1 -c "$2"
 }
 
+# The multi-host URL; with `standby-first`, the secondary is listed first.
 database_url() {
-  echo "postgresql://bankd@127.0.0.1:$node1_port,127.0.0.1:$node2_port/bankd?target_session_attrs=read-write&connect_timeout=2"
+  local first=$node1_port second=$node2_port
+  if [[ ${1:-} == standby-first && $(role_node secondary/secondary) == node1 ]]; then
+    :
+  elif [[ ${1:-} == standby-first ]]; then
+    first=$node2_port second=$node1_port
+  fi
+  echo "postgresql://bankd@127.0.0.1:$first,127.0.0.1:$second/bankd?target_session_attrs=read-write&connect_timeout=2"
 }
 
 # Starts `pg_autoctl run` for PGDATA in a session of its own, so that the
@@ -294,7 +302,7 @@ case $command in
   start) start ;;
   stop) stop ;;
   status) load_env; autoctl show state --pgdata "$dir/monitor" ;;
-  url) load_env; database_url ;;
+  url) load_env; database_url "${1:-}" ;;
   primary) load_env; role_node primary/primary ;;
   secondary) load_env; role_node secondary/secondary ;;
   kill-primary) load_env; kill_primary ;;
