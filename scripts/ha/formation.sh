@@ -51,6 +51,7 @@ shopt -s inherit_errexit
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 # shellcheck source=scripts/lib/pg.sh
 source "$root/scripts/lib/pg.sh"
+# shellcheck disable=SC2034 # read by pg.sh
 PG_LOG_TAG=formation.sh
 
 declare -A monitor_settings=(
@@ -64,6 +65,7 @@ declare -A monitor_settings=(
 network_partition_timeout=3
 nodes=(node1 node2)
 
+monitor_port='' node1_port='' node2_port=''  # from DIR/formation.env (load_env)
 dir=${BANKD_HA_DIR:-$root/.local/ha}
 if [[ ${1:-} == --dir ]]; then
   dir=$2
@@ -123,6 +125,7 @@ database_url() {
 run_keeper() {
   local name=$1
   pg_make_owned_file "$dir/$name.log"
+  # shellcheck disable=SC2016 # expanded by the inner shell
   setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$dir/$name.pgid" \
     runuser -u postgres -- env XDG_CONFIG_HOME="$dir/xdg/config" XDG_DATA_HOME="$dir/xdg/data" \
     XDG_RUNTIME_DIR="$dir/xdg/run" pg_autoctl run --pgdata "$dir/$name" \

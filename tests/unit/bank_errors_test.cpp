@@ -22,7 +22,8 @@ db::error db_failure(db::errc e) { return db::error::client(e, "detail for logs"
 }  // namespace
 
 TEST_CASE("transient database trouble is 503 with Retry-After, revealing nothing") {
-  for (auto e : {db::errc::pool_exhausted, db::errc::unavailable, db::errc::connection_lost, db::errc::timeout}) {
+  for (auto e : {db::errc::pool_exhausted, db::errc::unavailable, db::errc::connection_lost,
+                 db::errc::timeout, db::errc::read_only}) {
     const auto err = bank::from_db_error(db_failure(e), "test");
     CHECK(err.status == http::status::service_unavailable);
     CHECK(err.code == "database_unavailable");
