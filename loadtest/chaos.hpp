@@ -67,8 +67,8 @@ struct chaos_event {
   double writable_s = -1;
   double first_201_after_writable_s = 0;
   double rejoined_s = -1;
-  // ... and the load's transfers sent between the kill and the first 201
-  // (outage_transfers*, above), which 503s among them carried Retry-After.
+  // ... and the load's transfers sent after the kill and answered before the
+  // first 201 (outage_transfers*, above): 503 with Retry-After, all of them.
 
   std::vector<std::string> problems;  // bankd misbehaved, or the fault could not be injected
   time_point ended;

@@ -56,13 +56,14 @@ void match_recovery(chaos_event& e, const std::deque<attempt>& attempts,
                          " s of load after the fault");
 }
 
-// failover: the load's transfers sent between the kill and the first 201.
+// failover: the load's transfers sent after the kill and answered before the
+// first 201 (those answered later were the new primary's to decide).
 void match_failover(chaos_event& e, const std::deque<attempt>& attempts) {
   if (e.first_201_s < 0) return;  // match_recovery has said so
   const auto first_201 = e.ended + std::chrono::duration_cast<clock_type::duration>(
                                        std::chrono::duration<double>(e.first_201_s));
   for (const auto& a : attempts) {
-    if (a.abandoned || a.sent_at < e.ended || a.sent_at >= first_201) continue;
+    if (a.abandoned || a.sent_at < e.ended || a.answered_at >= first_201) continue;
     ++e.outage_transfers;
     if (a.status == 503 && a.retry_after) ++e.outage_transfers_503;
     e.slowest_outage_transfer_ms =
