@@ -134,6 +134,7 @@ void check_failed_over_twice(const lt::run_report& r) {
     CHECK(e.first_201_s < 15);
     CHECK(e.first_201_after_writable_s < 2);  // target 1 s; the slack is for a busy CI machine
     CHECK(e.outage_transfers > 0);
+    CHECK(e.outage_transfers_503 == e.outage_transfers);  // fail fast, say when to come back
     CHECK(e.rejoined_s > 0);
   }
 }
