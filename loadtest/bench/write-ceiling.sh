@@ -124,7 +124,7 @@ run() {  # run NAME PER_TX SCRIPT
   tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out")
   failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
   rows+=("$(printf '%-12s %8.0f tx/s %10.0f transfers/s   failed %s' "$name" "$tps" \
-    "$(bc <<<"$tps * $per_tx")" "${failed:-0}")")
+    "$(awk -v t="$tps" -v n="$per_tx" 'BEGIN { printf "%.0f", t * n }')" "${failed:-0}")")
 }
 
 write_batch 1 "$tmp/single.sql"
