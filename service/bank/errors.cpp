@@ -1,6 +1,7 @@
 #include "bank/errors.hpp"
 
 #include "util/log.hpp"
+#include "util/log_throttle.hpp"
 
 #include <boost/throw_exception.hpp>
 
@@ -66,20 +67,27 @@ error from_db(const db::error& e, std::string_view operation, effect kind) {
     log::warn("bank.retries_exhausted").kv("operation", operation).kv("sqlstate", e.sqlstate);
     return {bank::errc::retries_exhausted, "too much contention on these accounts; retry later"};
   }
-  if (ours && (what == errc::pool_exhausted || what == errc::unavailable || what == errc::pool_closed)) {
-    log::warn("bank.service_unavailable")
-        .kv("operation", operation)
-        .kv("error", e.code.message())
-        .kv("detail", e.message);
+  // Every request of an outage ends in one of the next two: one log line
+  // per cause per second.
+  if (ours && (what == errc::pool_exhausted || what == errc::unavailable || what == errc::pool_closed ||
+               what == errc::read_only)) {
+    if (const auto held_back = util::log_throttle::shared().admit(e.code.message()))
+      log::warn("bank.service_unavailable")
+          .kv("operation", operation)
+          .kv("error", e.code.message())
+          .kv("detail", e.message)
+          .kv("suppressed", *held_back);
     return {bank::errc::service_unavailable,
             "the database is unavailable; nothing was done, retry later"};
   }
   if (ours && (what == errc::connection_lost || what == errc::timeout || what == errc::cancelled ||
                what == errc::protocol_error)) {
-    log::warn("bank.database_lost")
-        .kv("operation", operation)
-        .kv("error", e.code.message())
-        .kv("detail", e.message);
+    if (const auto held_back = util::log_throttle::shared().admit(e.code.message()))
+      log::warn("bank.database_lost")
+          .kv("operation", operation)
+          .kv("error", e.code.message())
+          .kv("detail", e.message)
+          .kv("suppressed", *held_back);
     if (kind == effect::write)
       return {bank::errc::outcome_unknown,
               "the outcome is unknown; replay the request with the same Idempotency-Key"};

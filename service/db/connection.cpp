@@ -58,8 +58,8 @@ std::string trimmed(const char* text) {
 
 }  // namespace
 
-connection::connection(net::any_io_executor ex, PGconn* conn)
-    : conn_(conn), socket_(ex), deadline_timer_(ex) {}
+connection::connection(net::any_io_executor ex, PGconn* conn, bool require_writable)
+    : conn_(conn), socket_(ex), deadline_timer_(ex), require_writable_(require_writable) {}
 
 connection::~connection() {
   deadline_timer_.cancel();
@@ -80,7 +80,7 @@ net::awaitable<result<std::unique_ptr<connection>>> connection::connect(
     raw = start_connect(params);
   }
   if (raw == nullptr) co_return error::client(errc::unavailable, "cannot allocate a connection");
-  std::unique_ptr<connection> conn(new connection(ex, raw));
+  std::unique_ptr<connection> conn(new connection(ex, raw, params.require_writable));
 
   if (PQstatus(raw) == CONNECTION_BAD)
     co_return error::client(errc::unavailable, trimmed(PQerrorMessage(raw)));
@@ -89,8 +89,14 @@ net::awaitable<result<std::unique_ptr<connection>>> connection::connect(
 
   conn->arm_deadline(deadline);
   util::scope_exit guard{[c = conn.get()] { c->disarm_deadline(); }};
-  auto polled = co_await conn->poll_connect();
+  auto polled = co_await conn->poll_connect(offload);
   if (!polled) co_return polled.error();
+  // Without target_session_attrs=read-write libpq takes a standby too. Found
+  // out here, this is a failed connect the pool backs off from, instead of a
+  // request that would have run into 25006.
+  if (params.require_writable && conn->server_read_only())
+    co_return error::client(errc::unavailable,
+                            "server takes no writes (hot standby or default_transaction_read_only)");
 
   if (PQenterPipelineMode(raw) != 1)
     co_return error::client(errc::unavailable, trimmed(PQerrorMessage(raw)));
@@ -99,11 +105,18 @@ net::awaitable<result<std::unique_ptr<connection>>> connection::connect(
   co_return conn;
 }
 
-net::awaitable<result<void>> connection::poll_connect() {
+net::awaitable<result<void>> connection::poll_connect(net::any_io_executor offload) {
   // libpq's contract: start as if PQconnectPoll had asked to wait for writing,
   // and re-read PQsocket after every poll because the socket can change (for
   // example when libpq falls back to the next host or retries without SSL).
+  // Moving on to the next host of a multi-host URL resolves its name inside
+  // PQconnectPoll, which blocks: with `offload`, every poll runs there, and
+  // the coroutine is back on its own thread for the waits.
   PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+  PGconn* raw = conn_;
+  const auto poll = [raw]() -> net::awaitable<PostgresPollingStatusType> {
+    co_return PQconnectPoll(raw);
+  };
   for (;;) {
     if (status == PGRES_POLLING_FAILED)
       co_return error::client(errc::unavailable, trimmed(PQerrorMessage(conn_)));
@@ -111,7 +124,7 @@ net::awaitable<result<void>> connection::poll_connect() {
     if (status == PGRES_POLLING_OK) co_return result<void>{};
     const errc waited = co_await wait(status == PGRES_POLLING_READING);
     if (waited != no_error) co_return error::client(waited, "while connecting");
-    status = PQconnectPoll(conn_);
+    status = offload ? co_await net::co_spawn(offload, poll, net::use_awaitable) : PQconnectPoll(conn_);
   }
 }
 
@@ -281,7 +294,7 @@ net::awaitable<result<batch_result>> connection::execute(const batch& b, tx_fram
   }
   busy_ = false;
   last_used_ = clock::now();
-  if (outcome.failed()) co_return outcome.first_error();
+  if (outcome.failed()) co_return classify_failure(outcome.first_error());
   co_return outcome.take();
 }
 
@@ -319,7 +332,26 @@ net::awaitable<result<void>> connection::run_rollback(std::optional<std::int64_t
 
 bool connection::is_usable() const noexcept {
   return !poisoned_ && !busy_ && PQstatus(conn_) == CONNECTION_OK &&
-         PQtransactionStatus(conn_) == PQTRANS_IDLE;
+         PQtransactionStatus(conn_) == PQTRANS_IDLE && !(require_writable_ && server_read_only());
+}
+
+bool connection::server_read_only() const noexcept {
+  const auto on = [this](const char* name) {
+    const char* value = PQparameterStatus(conn_, name);
+    return value != nullptr && std::string_view(value) == "on";
+  };
+  return on("in_hot_standby") || on("default_transaction_read_only");
+}
+
+// A server that turned read-only (demoted, or set so by an operator) refuses
+// writes with 25006, and a hot standby refuses BEGIN ... SERIALIZABLE with
+// 0A000: both are read_only, and this connection is done with.
+error connection::classify_failure(error e) {
+  const bool refused = e.code == errc::read_only || (e.sqlstate == "0A000" && server_read_only());
+  if (!refused) return e;
+  poisoned_ = true;
+  e.code = make_error_code(errc::read_only);
+  return e;
 }
 
 int connection::backend_pid() const noexcept { return backend_pid_; }

@@ -28,7 +28,7 @@ api_error through_http(db::errc e, bank::effect kind) {
 }  // namespace
 
 TEST_CASE("nothing reached the database: 503 service_unavailable with Retry-After, revealing nothing") {
-  for (auto e : {db::errc::pool_exhausted, db::errc::unavailable, db::errc::pool_closed}) {
+  for (auto e : {db::errc::pool_exhausted, db::errc::unavailable, db::errc::pool_closed, db::errc::read_only}) {
     for (auto kind : {bank::effect::read, bank::effect::write}) {
       const auto err = through_http(e, kind);
       CHECK(err.status == http::status::service_unavailable);
