@@ -31,6 +31,9 @@ const std::map<std::string, std::string>& env_names() {
       {"acquire-timeout-ms", "BANKD_ACQUIRE_TIMEOUT_MS"},
       {"query-timeout-ms", "BANKD_QUERY_TIMEOUT_MS"},
       {"request-timeout-ms", "BANKD_REQUEST_TIMEOUT_MS"},
+      {"statement-timeout-ms", "BANKD_STATEMENT_TIMEOUT_MS"},
+      {"lock-timeout-ms", "BANKD_LOCK_TIMEOUT_MS"},
+      {"idle-in-transaction-timeout-ms", "BANKD_IDLE_IN_TRANSACTION_TIMEOUT_MS"},
       {"max-connections", "BANKD_MAX_CONNECTIONS"},
       {"max-body-bytes", "BANKD_MAX_BODY_BYTES"},
       {"max-batch-body-bytes", "BANKD_MAX_BATCH_BODY_BYTES"},
@@ -69,6 +72,9 @@ po::options_description make_options(config& c) {
   add("connect-timeout-ms", po::value<long>()->default_value(c.connect_timeout.count()), "deadline to open a database connection");
   add("acquire-timeout-ms", po::value<long>()->default_value(c.acquire_timeout.count()), "deadline to borrow a pooled connection");
   add("query-timeout-ms", po::value<long>()->default_value(c.query_timeout.count()), "deadline of one database round trip");
+  add("statement-timeout-ms", po::value<long>()->default_value(c.statement_timeout.count()), "server-side statement_timeout of bankd's sessions, below --query-timeout-ms (0: the server's)");
+  add("lock-timeout-ms", po::value<long>()->default_value(c.lock_timeout.count()), "server-side lock_timeout, below --query-timeout-ms (0: the server's)");
+  add("idle-in-transaction-timeout-ms", po::value<long>()->default_value(c.idle_in_transaction_timeout.count()), "server-side idle_in_transaction_session_timeout (0: the server's)");
   add("request-timeout-ms", po::value<long>()->default_value(c.request_timeout.count()), "time budget of one request, all its database work included (then 503)");
   add("max-connections", po::value(&c.max_connections)->default_value(c.max_connections), "open HTTP connections before new ones get 503");
   add("max-body-bytes", po::value(&c.max_body_bytes)->default_value(c.max_body_bytes), "largest request body (then 413)");
@@ -90,6 +96,12 @@ po::options_description make_options(config& c) {
 std::chrono::milliseconds positive_ms(const po::variables_map& vm, const char* flag) {
   const long ms = vm[flag].as<long>();
   if (ms <= 0) throw std::invalid_argument(std::string("--") + flag + " must be positive");
+  return std::chrono::milliseconds(ms);
+}
+
+std::chrono::milliseconds non_negative_ms(const po::variables_map& vm, const char* flag) {
+  const long ms = vm[flag].as<long>();
+  if (ms < 0) throw std::invalid_argument(std::string("--") + flag + " cannot be negative");
   return std::chrono::milliseconds(ms);
 }
 
@@ -168,6 +180,13 @@ config parse_config(int argc, const char* const argv[]) {
   c.acquire_timeout = positive_ms(vm, "acquire-timeout-ms");
   c.query_timeout = positive_ms(vm, "query-timeout-ms");
   c.request_timeout = positive_ms(vm, "request-timeout-ms");
+  c.statement_timeout = non_negative_ms(vm, "statement-timeout-ms");
+  c.lock_timeout = non_negative_ms(vm, "lock-timeout-ms");
+  c.idle_in_transaction_timeout = non_negative_ms(vm, "idle-in-transaction-timeout-ms");
+  for (const auto& [flag, value] : {std::pair{"--statement-timeout-ms", c.statement_timeout},
+                                    std::pair{"--lock-timeout-ms", c.lock_timeout}})
+    if (value >= c.query_timeout)
+      throw std::invalid_argument(std::string(flag) + " must be below --query-timeout-ms, so the server gives up first");
   c.idle_timeout = positive_ms(vm, "idle-timeout-ms");
   c.read_timeout = positive_ms(vm, "read-timeout-ms");
   c.shutdown_timeout = positive_ms(vm, "shutdown-timeout-ms");

@@ -24,6 +24,12 @@ struct config {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds acquire_timeout{2000};
   std::chrono::milliseconds query_timeout{5000};
+  // Set on every bankd session, below query_timeout, so that the server gives
+  // up first and says so (a definite refusal) rather than bankd guessing; 0
+  // leaves the server's setting.
+  std::chrono::milliseconds statement_timeout{4000};
+  std::chrono::milliseconds lock_timeout{3000};
+  std::chrono::milliseconds idle_in_transaction_timeout{4000};
   // The whole request: every acquire, query and retry of it; past it, 503.
   std::chrono::milliseconds request_timeout{10'000};
   int max_retries = 10;  // attempts of one SERIALIZABLE transaction

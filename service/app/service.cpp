@@ -33,9 +33,24 @@ std::size_t per_worker(std::size_t total, unsigned workers) {
   return std::max<std::size_t>(1, (total + workers - 1) / workers);
 }
 
+// Server settings of every bankd session. client_connection_check_interval
+// makes a backend notice, while it waits (on a lock, say), that bankd closed
+// the connection, and end its transaction instead of committing later.
+std::string session_options(const config& cfg) {
+  std::string out = "-c client_connection_check_interval=1000";
+  const auto add = [&](const char* name, std::chrono::milliseconds value) {
+    if (value.count() > 0) out += " -c " + std::string(name) + "=" + std::to_string(value.count());
+  };
+  add("statement_timeout", cfg.statement_timeout);
+  add("lock_timeout", cfg.lock_timeout);
+  add("idle_in_transaction_session_timeout", cfg.idle_in_transaction_timeout);
+  return out;
+}
+
 db::pool_params pool_params_for(const config& cfg) {
   db::pool_params p;
   p.connect.conninfo = cfg.database_url;
+  p.connect.options = session_options(cfg);
   p.min_size = per_worker(cfg.pool_size, cfg.threads);
   p.max_size = per_worker(cfg.pool_max, cfg.threads);
   p.connect_timeout = cfg.connect_timeout;

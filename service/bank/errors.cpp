@@ -69,8 +69,10 @@ error from_db(const db::error& e, std::string_view operation, effect kind) {
   }
   // Every request of an outage ends in one of the next two: one log line
   // per cause per second.
+  // The server answered that it gave up (statement_timeout, lock_timeout):
+  // the transaction rolled back; nothing happened.
   if (ours && (what == errc::pool_exhausted || what == errc::unavailable || what == errc::pool_closed ||
-               what == errc::read_only)) {
+               what == errc::read_only || what == errc::statement_timeout || what == errc::lock_timeout)) {
     if (const auto held_back = util::log_throttle::shared().admit(e.code.message()))
       log::warn("bank.service_unavailable")
           .kv("operation", operation)

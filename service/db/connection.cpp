@@ -5,6 +5,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -58,8 +59,10 @@ std::string trimmed(const char* text) {
 
 }  // namespace
 
-connection::connection(net::any_io_executor ex, PGconn* conn, bool require_writable)
-    : conn_(conn), socket_(ex), deadline_timer_(ex), require_writable_(require_writable) {}
+connection::connection(net::any_io_executor ex, PGconn* conn, bool require_writable,
+                       net::any_io_executor offload)
+    : conn_(conn), socket_(ex), deadline_timer_(ex), require_writable_(require_writable),
+      offload_(std::move(offload)) {}
 
 connection::~connection() {
   deadline_timer_.cancel();
@@ -80,7 +83,7 @@ net::awaitable<result<std::unique_ptr<connection>>> connection::connect(
     raw = start_connect(params);
   }
   if (raw == nullptr) co_return error::client(errc::unavailable, "cannot allocate a connection");
-  std::unique_ptr<connection> conn(new connection(ex, raw, params.require_writable));
+  std::unique_ptr<connection> conn(new connection(ex, raw, params.require_writable, offload));
 
   if (PQstatus(raw) == CONNECTION_BAD)
     co_return error::client(errc::unavailable, trimmed(PQerrorMessage(raw)));
@@ -356,7 +359,25 @@ error connection::classify_failure(error e) {
 
 int connection::backend_pid() const noexcept { return backend_pid_; }
 
+void connection::cancel_on_server() {
+  PGcancel* cancel = PQgetCancel(conn_);  // a copy of what it needs: valid after PQfinish
+  if (cancel == nullptr) return;
+  auto send = [cancel, pid = backend_pid_] {
+    char why[256] = {};
+    if (PQcancel(cancel, why, sizeof why) != 1)
+      log::warn("db.cancel_failed").kv("backend_pid", pid).kv("error", why);
+    PQfreeCancel(cancel);
+  };
+  if (offload_) net::post(offload_, std::move(send));
+  else send();
+}
+
 error connection::fail(errc e, std::string_view what) {
+  // Work may still be running on the server: a statement waiting for a lock
+  // would commit when it gets it. Cancel it there before this connection is
+  // discarded (the session also notices the closed socket within
+  // client_connection_check_interval).
+  if ((e == errc::timeout || e == errc::cancelled) && !poisoned_ && backend_pid_ != 0) cancel_on_server();
   poisoned_ = true;
   std::string message(what);
   if (const std::string libpq = trimmed(PQerrorMessage(conn_)); !libpq.empty())

@@ -75,7 +75,12 @@ public:
   clock::time_point last_used() const noexcept { return last_used_; }
 
 private:
-  connection(boost::asio::any_io_executor ex, PGconn* conn, bool require_writable);
+  connection(boost::asio::any_io_executor ex, PGconn* conn, bool require_writable,
+             boost::asio::any_io_executor offload);
+  // A deadline passed or the wait was cancelled with work on the server:
+  // ask the server to cancel it (PQcancel, off this thread), so that a
+  // statement waiting on a lock cannot go on to commit after bankd gave up.
+  void cancel_on_server();
 
   boost::asio::awaitable<result<void>> poll_connect(boost::asio::any_io_executor offload);
   error classify_failure(error e);
@@ -106,6 +111,7 @@ private:
   clock::time_point last_used_ = clock::now();
   int backend_pid_ = 0;
   bool require_writable_;
+  boost::asio::any_io_executor offload_;  // runs the blocking PQcancel; none: run here
 };
 
 }  // namespace bankd::db

@@ -35,6 +35,9 @@ enum class errc {
   // standby), being a standby or read-only by default. Fail fast: a failover
   // or an operator has to change that; the connection is discarded.
   read_only,
+  // The server gave up on a statement and rolled its transaction back:
+  statement_timeout,  // 57014 query_canceled (statement_timeout, or a cancel request)
+  lock_timeout,       // 55P03 lock_not_available (lock_timeout)
 };
 
 const boost::system::error_category& db_category() noexcept;
