@@ -24,6 +24,7 @@ const std::map<std::string, std::string>& env_names() {
       {"threads", "THREADS"},
       {"max-retries", "MAX_RETRIES"},
       {"max-batch", "BANKD_MAX_BATCH"},
+      {"flush-after-unlock", "BANKD_FLUSH_AFTER_UNLOCK"},
       {"log-level", "LOG_LEVEL"},
       {"listen-address", "BANKD_LISTEN_ADDRESS"},
       {"pool-max", "BANKD_POOL_MAX"},
@@ -68,6 +69,7 @@ po::options_description make_options(config& c) {
   add("pool-max", po::value(&c.pool_max)->default_value(c.pool_max), "most connections when busy (0: pool-size)");
   add("max-retries", po::value(&c.max_retries)->default_value(c.max_retries), "attempts of a transaction on serialization failure or deadlock");
   add("max-batch", po::value(&c.max_batch)->default_value(c.max_batch), "most transfers the engine applies in one transaction");
+  add("flush-after-unlock", po::value(&c.flush_after_unlock)->default_value(c.flush_after_unlock), "engine: commit under the lock without waiting for the disk, then wait for it after unlocking (answers still wait)");
   add("log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error");
   add("connect-timeout-ms", po::value<long>()->default_value(c.connect_timeout.count()), "deadline to open a database connection");
   add("acquire-timeout-ms", po::value<long>()->default_value(c.acquire_timeout.count()), "deadline to borrow a pooled connection");

@@ -34,6 +34,7 @@ struct config {
   std::chrono::milliseconds request_timeout{10'000};
   int max_retries = 10;  // attempts of one SERIALIZABLE transaction
   std::size_t max_batch = 512;  // most movements the transfer engine puts in one transaction
+  bool flush_after_unlock = true;  // the engine waits for the WAL flush after releasing its lock
 
   // HTTP
   std::string listen_address = "0.0.0.0";

@@ -64,6 +64,7 @@ bank::settings bank_settings(const config& cfg) {
   s.operator_key = cfg.operator_key;
   s.retries.max_attempts = cfg.max_retries;
   s.engine.max_batch = cfg.max_batch;
+  s.engine.flush_after_unlock = cfg.flush_after_unlock;
   return s;
 }
 

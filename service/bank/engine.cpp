@@ -269,7 +269,7 @@ net::awaitable<void> transfer_engine::impl::run_batch(const batch& taken, std::s
   const auto values = columns.params();
   const auto started = db::clock::now();
   auto run = co_await db_.transact_until(
-      deadline, "transfer.batch", params_.lock_key,
+      deadline, "transfer.batch", params_.lock_key, params_.flush_after_unlock,
       [&](db::transaction& tx) -> net::awaitable<db::result<std::vector<batch_row>>> {
         db::batch b;
         b.add(apply_batch, values);

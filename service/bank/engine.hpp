@@ -70,6 +70,10 @@ struct engine_params {
   // The advisory lock every batch holds: one value for every bankd instance
   // on a database. "bankd.tx" read as a big-endian integer.
   std::int64_t lock_key = 7089068695995725944;
+  // Hold the lock for the work, not for the WAL flush: commit asynchronously
+  // under the lock and wait for durability after releasing it (see
+  // db::tx_frame::durable_after_unlock). An answer still waits for the flush.
+  bool flush_after_unlock = true;
 };
 
 class transfer_engine {

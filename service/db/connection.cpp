@@ -3,6 +3,8 @@
 #include "util/log.hpp"
 #include "util/scope_exit.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -211,6 +213,15 @@ bool connection::send_plan(const std::vector<slot>& plan, const batch& b, const 
     switch (s.kind) {
       case slot_kind::lock: sent = send_lock("SELECT pg_advisory_lock($1::bigint)"); break;
       case slot_kind::unlock: sent = send_lock("SELECT pg_advisory_unlock($1::bigint)"); break;
+      // One statement, its own implicit transaction: the unlock lets the next
+      // holder go, the xid makes its commit a synchronous one (a flush).
+      case slot_kind::unlock_and_barrier:
+        sent = send_lock("SELECT pg_advisory_unlock($1::bigint), pg_current_xact_id()");
+        break;
+      case slot_kind::relax_commit:
+        sent = PQsendQueryParams(conn_, "SET LOCAL synchronous_commit TO off", 0, nullptr, nullptr, nullptr,
+                                 nullptr, 0);
+        break;
       case slot_kind::begin:
         sent = PQsendQueryParams(conn_, begin_sql(*frame.begin), 0, nullptr, nullptr, nullptr,
                                  nullptr, 0);
@@ -279,13 +290,19 @@ net::awaitable<result<batch_result>> connection::execute(const batch& b, tx_fram
   if (const errc flushed = co_await flush(); flushed != no_error)
     co_return fail(flushed, "sending pipeline");
 
-  pipeline_outcome outcome(b.size());
+  const bool barrier = std::any_of(plan.begin(), plan.end(),
+                                   [](const slot& s) { return s.kind == slot_kind::unlock_and_barrier; });
+  pipeline_outcome outcome(b.size(), barrier);
   if (auto read = co_await read_plan(plan, outcome); !read) {
     // Lost after COMMIT answered (the unlock's answer, say): the work is
-    // done; the connection is poisoned and goes, which also frees its lock.
-    if (outcome.committed() && !outcome.failed()) co_return outcome.take();
+    // done, unless a durability barrier had yet to answer; the connection
+    // is poisoned and goes, which also frees its lock.
+    if (outcome.done() && !outcome.failed()) co_return outcome.take();
     co_return read.error();
   }
+  // Committed, but the barrier did not answer: this session may still hold
+  // the advisory lock; closing it is the sure way to let it go.
+  if (barrier && outcome.committed() && !outcome.done()) poisoned_ = true;
   prepared_.insert(prepared_.end(), outcome.newly_prepared().begin(),
                    outcome.newly_prepared().end());
 

@@ -22,6 +22,8 @@ std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
     plan.push_back({slot_kind::sync});
   }
   if (frame.begin) plan.push_back({slot_kind::begin});
+  const bool barrier = locked && frame.durable_after_unlock;
+  if (barrier) plan.push_back({slot_kind::relax_commit});
   auto is_known = [&](const statement* stmt) {
     if (std::find(prepared.begin(), prepared.end(), stmt) != prepared.end()) return true;
     return std::any_of(plan.begin(), plan.end(), [&](const slot& s) {
@@ -36,7 +38,7 @@ std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
   if (frame.commit) plan.push_back({slot_kind::commit});
   plan.push_back({slot_kind::sync});
   if (locked) {
-    plan.push_back({slot_kind::unlock});
+    plan.push_back({barrier ? slot_kind::unlock_and_barrier : slot_kind::unlock});
     plan.push_back({slot_kind::sync});
   }
   return plan;
@@ -64,6 +66,14 @@ error error_from_result(const query_result& res, bool connection_bad) {
 void pipeline_outcome::accept(const slot& s, query_result res, bool connection_bad) {
   const auto status = res.status();
   if (s.kind == slot_kind::lock || s.kind == slot_kind::unlock) return;
+  if (s.kind == slot_kind::unlock_and_barrier) {
+    // Failed after a COMMIT: the work committed, its durability is unknown.
+    const bool ok = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
+    if (results_.committed && !ok && !error_)
+      error_ = error::client(errc::connection_lost, "committed, but its durability was not confirmed");
+    if (ok) awaiting_barrier_ = false;
+    return;
+  }
   if (s.kind == slot_kind::sync) {
     if (status != PGRES_PIPELINE_SYNC && !error_)
       error_ = error::client(errc::protocol_error, "expected a pipeline sync");
@@ -93,6 +103,8 @@ void pipeline_outcome::accept(const slot& s, query_result res, bool connection_b
       break;
     case slot_kind::lock:
     case slot_kind::unlock:
+    case slot_kind::unlock_and_barrier:
+    case slot_kind::relax_commit:
     case slot_kind::begin:
     case slot_kind::rollback:
     case slot_kind::sync: break;

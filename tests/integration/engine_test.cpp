@@ -213,3 +213,19 @@ TEST_CASE("malformed batches are refused whole, naming the item and the field") 
     CHECK(balance(b.check, b.alice.account_id) == 0);
   }
 }
+
+TEST_CASE("the ledger refuses rows naming missing accounts or another currency; accounts are never deleted") {
+  bank_fixture b;
+  const auto usd = b.op.post("/accounts", {{"currency", "USD"}, {"user_id", b.alice.user_id}}).json()["id"].get<std::int64_t>();
+  const auto insert = [&](std::int64_t from, std::int64_t to) {
+    return b.check.error_state(
+        "INSERT INTO transfers (from_account_id, to_account_id, currency, amount, initiated_by, idempotency_key) "
+        "VALUES ($1, $2, 'EUR', 1, 0, 'raw-' || $1 || '-' || $2)",
+        {std::to_string(from), std::to_string(to)});
+  };
+  CHECK(insert(b.alice.account_id, usd) == "23503");     // the credited account holds USD
+  CHECK(insert(b.alice.account_id, 999999) == "23503");  // no such account
+  CHECK(insert(b.alice.account_id, b.bob.account_id).empty());
+  CHECK(b.check.error_state("DELETE FROM accounts WHERE id = $1", {std::to_string(usd)}) == "23001");
+  CHECK(b.check.error_state("UPDATE accounts SET currency = 'GBP' WHERE id = $1", {std::to_string(usd)}) == "23001");
+}

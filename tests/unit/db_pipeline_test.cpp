@@ -154,6 +154,12 @@ TEST_CASE("an advisory-locked transaction takes the lock in a segment of its own
   const auto plan = plan_pipeline(b, frame, {&debit});
   using k = slot_kind;
   CHECK(kinds(plan) == std::vector<k>{k::lock, k::sync, k::begin, k::statement, k::commit, k::sync, k::unlock, k::sync});
+  // Durable after unlock: the commit does not wait for the disk, the unlock
+  // statement is also the barrier that does.
+  tx_frame relaxed{isolation::serializable, true, 42, true};
+  CHECK(kinds(plan_pipeline(b, relaxed, {&debit})) ==
+        std::vector<k>{k::lock, k::sync, k::begin, k::relax_commit, k::statement, k::commit, k::sync,
+                       k::unlock_and_barrier, k::sync});
   // Without both BEGIN and COMMIT in the same pipeline there is no lock.
   CHECK(kinds(plan_pipeline(b, {isolation::serializable, false, 42}, {&debit})) ==
         std::vector<k>{k::begin, k::statement, k::sync});
