@@ -214,9 +214,12 @@ bool connection::send_plan(const std::vector<slot>& plan, const batch& b, const 
       case slot_kind::lock: sent = send_lock("SELECT pg_advisory_lock($1::bigint)"); break;
       case slot_kind::unlock: sent = send_lock("SELECT pg_advisory_unlock($1::bigint)"); break;
       // One statement, its own implicit transaction: the unlock lets the next
-      // holder go, the xid makes its commit a synchronous one (a flush).
+      // holder go. A commit waits for the flush (and the synchronous standby)
+      // only when its transaction has an xid and wrote WAL: a transactional
+      // logical message does both, an xid alone commits asynchronously.
       case slot_kind::unlock_and_barrier:
-        sent = send_lock("SELECT pg_advisory_unlock($1::bigint), pg_current_xact_id()");
+        sent = send_lock(
+            "SELECT pg_advisory_unlock($1::bigint), pg_logical_emit_message(true, 'bankd.barrier', '')");
         break;
       case slot_kind::relax_commit:
         sent = PQsendQueryParams(conn_, "SET LOCAL synchronous_commit TO off", 0, nullptr, nullptr, nullptr,

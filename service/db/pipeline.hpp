@@ -35,8 +35,10 @@ struct tx_frame {
   // With the advisory lock: commit without waiting for the WAL flush
   // (SET LOCAL synchronous_commit TO off), release the lock, and only then
   // wait for durability, with a barrier: a transaction of its own that takes
-  // an xid and commits synchronously, so its commit, and everything in the
-  // WAL before it, is flushed (and replicated to a synchronous standby)
+  // an xid, writes WAL (a transactional logical message; PostgreSQL commits
+  // a transaction that has an xid but wrote nothing asynchronously) and so
+  // commits synchronously: its commit, and everything in the WAL before it,
+  // is flushed (and replicated to a synchronous standby)
   // before it answers. The lock is held for the work, not for the disk: the
   // next holder runs while this one's flush is on its way, and concurrent
   // flushes share one fsync. The batch counts as done only once the barrier

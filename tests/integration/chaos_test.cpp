@@ -103,6 +103,16 @@ TEST_CASE("chaos: bankd's backends killed every 3 s") {
   for (const auto& e : r.chaos.events) CHECK(e.backends_killed > 0);
 }
 
+TEST_CASE("chaos: backends killed while batches of the batch API are in flight") {
+  test::scratch_database db;
+  test::bankd_server server(db.conninfo());
+  auto o = chaos_run(server.port(), db, {"kill-backends"});
+  o.batch = 20;
+  const auto r = run_and_print(o);
+  check_survived(r);
+  check_recovered(r, "kill-backends", 2);
+}
+
 TEST_CASE("chaos: PostgreSQL restarted mid-run") {
   test::scratch_database db;
   test::bankd_server server(db.conninfo());
