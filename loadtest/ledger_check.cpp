@@ -1,5 +1,6 @@
 #include "loadtest/ledger_check.hpp"
 
+#include "loadtest/ledger_invariants.hpp"
 #include "loadtest/pg_reader.hpp"
 
 #include <map>
@@ -8,26 +9,6 @@
 namespace bankd::loadtest {
 
 namespace {
-
-constexpr std::size_t max_evidence = 20;  // rows of evidence kept per check
-
-constexpr const char* unbalanced_currencies = R"sql(
-SELECT currency, sum(balance) FROM accounts
- GROUP BY currency HAVING sum(balance) <> 0 ORDER BY currency
-)sql";
-
-constexpr const char* negative_customers = R"sql(
-SELECT id, balance FROM accounts WHERE kind = 'customer' AND balance < 0 ORDER BY id LIMIT 20
-)sql";
-
-constexpr const char* balances_off_ledger = R"sql(
-WITH credits AS (SELECT to_account_id AS id, sum(amount) AS total FROM transfers GROUP BY 1),
-     debits AS (SELECT from_account_id AS id, sum(amount) AS total FROM transfers GROUP BY 1)
-SELECT a.id, a.balance, COALESCE(c.total, 0) - COALESCE(d.total, 0)
-  FROM accounts a LEFT JOIN credits c USING (id) LEFT JOIN debits d USING (id)
- WHERE a.balance <> COALESCE(c.total, 0) - COALESCE(d.total, 0)
- ORDER BY a.id LIMIT 20
-)sql";
 
 constexpr const char* our_balances = R"sql(
 SELECT id, balance FROM accounts WHERE id = ANY($1::bigint[])
@@ -45,22 +26,6 @@ struct ledger_row {
 
 std::int64_t to_int(const std::string& s) {
   return std::stoll(s);
-}
-
-void keep(std::vector<violation>& out, std::string check, std::string evidence) {
-  std::size_t same = 0;
-  for (const auto& v : out) same += v.check == check;
-  if (same < max_evidence) out.push_back({std::move(check), std::move(evidence)});
-}
-
-void check_money_supply(pg_reader& db, std::vector<violation>& out) {
-  for (const auto& r : db.query(unbalanced_currencies))
-    keep(out, "ledger_currency_sum", r[0] + ": all balances sum to " + r[1] + ", not 0");
-  for (const auto& r : db.query(negative_customers))
-    keep(out, "ledger_negative", "customer account " + r[0] + " has balance " + r[1]);
-  for (const auto& r : db.query(balances_off_ledger))
-    keep(out, "ledger_balance",
-         "account " + r[0] + " holds " + r[1] + " but its ledger credits - debits = " + r[2]);
 }
 
 std::string id_array(const run_record& record) {
@@ -189,7 +154,7 @@ void check_our_accounts(pg_reader& db, const std::map<std::uint64_t, ledger_row>
 ledger_report verify_ledger(const std::string& database_url, const run_record& record) {
   pg_reader db(database_url);
   ledger_report report;
-  check_money_supply(db, report.violations);
+  check_invariants(db, report.violations);
   const auto rows = read_run_rows(db, record, report);
   check_attempts(rows, record, report);
   check_our_accounts(db, rows, record, report.violations);
