@@ -163,6 +163,11 @@ TEST_CASE("only the debited account's owner or the operator may post or void") {
     CHECK(receiver.status == 403);
     CHECK(receiver.error_code() == "forbidden");
   }
+  // The same in a batch, item by item.
+  auto batch = w.as_bob.post("/transfers/batch", {{"transfers", {{{"action", "void"}, {"transfer_id", a},
+                                                                  {"idempotency_key", "bob-batch"}}}}});
+  REQUIRE(batch.status == 200);
+  CHECK(batch.json()["results"][0]["status"] == 403);
   CHECK(w.settle(w.op, a, "post", json::object(), "op-post").status == 200);
   CHECK(w.settle(w.op, b, "void", json::object(), "op-void").status == 200);
   auto missing = w.settle(w.as_alice, 999999, "post", json::object(), "missing");
