@@ -207,6 +207,13 @@ TEST_CASE("answers to holds, posts, voids and reversals are classified by what t
   post.amount = 30;
   post.what = lt::operation::void_hold;  // a void answered as posted
   CHECK(lt::classify_attempt(posted, record, post, true).anomaly != "");
+  // A hold replayed after it expired shows it expired; made fresh, it must be pending.
+  const auto expired = lt::reply{201, R"({"id":5,"kind":"pending","status":"expired","from_account_id":10,)"
+                                      R"("to_account_id":11,"amount":40,"held_amount":0})", true};
+  CHECK(lt::classify_attempt(expired, record, hold, false).anomaly.empty());
+  auto made = expired;
+  made.replayed = false;
+  CHECK(lt::classify_attempt(made, record, hold, true).anomaly != "");
   const auto late = lt::reply{409, R"({"error":{"code":"transfer_not_pending","message":"x"}})", false};
   CHECK(lt::classify_attempt(late, record, post, true).label == "void 409 transfer_not_pending");
   CHECK(lt::classify_attempt(late, record, post, true).kind == lt::outcome::refused);
