@@ -69,7 +69,9 @@ std::vector<violation> check_final_balances(const audit_reading& reading,
   for (const auto& a : record.accounts) expected.push_back(a.deposit);
   for (const auto& t : record.attempts) {
     if (!t.certain()) uncertain[t.from] = uncertain[t.to] = true;
-    if (!t.committed()) continue;
+    // Holds and voids move nothing; posts and reversals move their amount
+    // between the accounts of their row.
+    if (!t.committed() || !moves_money(t.what)) continue;
     expected[t.from] -= t.amount;
     expected[t.to] += t.amount;
   }

@@ -23,8 +23,9 @@ namespace bankd::loadtest {
 std::vector<violation> check_snapshot(const audit_reading& reading, const run_record& record);
 
 // After the load and the replays: every balance equals its deposit plus the
-// credits minus the debits of the transfers known to have committed. Accounts
-// touched by a request that stayed unresolved are skipped.
+// credits minus the debits of the transfers, posts and reversals known to
+// have committed (holds and voids move nothing). Accounts touched by a
+// request that stayed unresolved are skipped.
 std::vector<violation> check_final_balances(const audit_reading& reading, const run_record& record);
 
 struct audit_summary {

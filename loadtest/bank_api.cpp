@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <optional>
 
 namespace bankd::loadtest {
 namespace net = boost::asio;
@@ -23,23 +24,47 @@ std::string ids_json(const run_record& record) {
   return out + "]}";
 }
 
-transfer_answer classify_created(const reply& r, const account& from, const account& to,
-                                 std::int64_t amount, bool fresh) {
-  transfer_answer a{outcome::acknowledged, 0, "201", {}};
+transfer_answer classify_created(const reply& r, const expected_answer& e, bool fresh) {
+  transfer_answer a{outcome::acknowledged, 0, std::to_string(e.status), {}};
   const auto body = json::parse(r.body, nullptr, false);
   if (body.is_discarded() || !body.is_object() || !body.value("id", json()).is_number_integer()) {
-    a.anomaly = "201 without a transfer id: " + r.body.substr(0, 200);
+    a.anomaly = std::to_string(e.status) + " without a transfer id: " + r.body.substr(0, 200);
     return a;
   }
   a.transfer_id = body["id"].get<std::int64_t>();
-  if (body.value("from_account_id", std::int64_t{0}) != from.id ||
-      body.value("to_account_id", std::int64_t{0}) != to.id ||
-      body.value("amount", std::int64_t{0}) != amount)
-    a.anomaly = "201 for a different transfer than requested: " + r.body.substr(0, 200);
+  const bool same = body.value("from_account_id", std::int64_t{0}) == e.from_id &&
+                    body.value("to_account_id", std::int64_t{0}) == e.to_id &&
+                    body.value("amount", std::int64_t{0}) == e.amount && body.value("kind", "") == e.kind &&
+                    // A replay shows the hold as it is now: posted, voided or expired since.
+                    (body.value("status", "") == e.state || (!fresh && e.kind == "pending" && e.status == 201)) &&
+                    (e.id == 0 || a.transfer_id == e.id) &&
+                    (e.reverses == 0 || body.value("reverses_transfer_id", std::int64_t{0}) == e.reverses) &&
+                    (!e.posted || body.value("posted_amount", std::int64_t{0}) == *e.posted);
+  if (!same)
+    a.anomaly = std::to_string(e.status) + " for a different transfer than requested: " + r.body.substr(0, 200);
   else if (fresh && r.replayed)
-    a.anomaly = "201 marked Idempotent-Replayed for a key never sent before (transfer " +
+    a.anomaly = std::to_string(e.status) + " marked Idempotent-Replayed for a key never sent before (transfer " +
                 std::to_string(a.transfer_id) + ")";
   return a;
+}
+
+transfer_answer classify_expected(const reply_result& answer, const expected_answer& e, bool fresh) {
+  if (!answer) {
+    if (!answer.error().sent) return {outcome::unsent, 0, "connect failed", {}};
+    const auto& code = answer.error().code;
+    const char* label = code == boost::beast::error::timeout    ? "timeout"
+                        : code == net::error::operation_aborted ? "hung up after sending"
+                                                                : "connection error";
+    return {outcome::ambiguous, 0, label, {}};
+  }
+  const auto& r = *answer;
+  if (r.status == e.status) return classify_created(r, e, fresh);
+  auto label = std::to_string(r.status);
+  if (const auto code = error_code_of(r); !code.empty()) label += " " + code;
+  if (r.status >= 400 && r.status < 500) return {outcome::refused, 0, label, {}};
+  if (r.status >= 500) return {outcome::ambiguous, 0, label, {}};
+  return {outcome::ambiguous, 0, label,
+          "unexpected status " + std::to_string(r.status) + " for " + (e.kind == "pending" ? "a hold" : "a transfer")};
 }
 
 }  // namespace
@@ -58,22 +83,67 @@ std::string error_code_of(const reply& r) {
 
 transfer_answer classify_transfer(const reply_result& answer, const account& from,
                                   const account& to, std::int64_t amount, bool fresh) {
-  if (!answer) {
-    if (!answer.error().sent) return {outcome::unsent, 0, "connect failed", {}};
-    const auto& code = answer.error().code;
-    const char* label = code == boost::beast::error::timeout    ? "timeout"
-                        : code == net::error::operation_aborted ? "hung up after sending"
-                                                                : "connection error";
-    return {outcome::ambiguous, 0, label, {}};
+  expected_answer e;
+  e.from_id = from.id;
+  e.to_id = to.id;
+  e.amount = amount;
+  return classify_expected(answer, e, fresh);
+}
+
+expected_answer expectation_of(const run_record& record, const attempt& a) {
+  expected_answer e;
+  e.from_id = record.accounts[a.from].id;
+  e.to_id = record.accounts[a.to].id;
+  e.amount = a.amount;
+  switch (a.what) {
+    case operation::transfer: break;
+    case operation::pending:
+      e.kind = "pending";
+      e.state = "pending";
+      break;
+    case operation::post:
+    case operation::void_hold: {
+      const auto& hold = record.attempts[a.target];
+      e.status = 200;
+      e.kind = "pending";
+      e.state = a.what == operation::post ? "posted" : "voided";
+      e.amount = hold.amount;
+      e.id = hold.transfer_id;
+      if (a.what == operation::post) e.posted = a.amount;
+      break;
+    }
+    case operation::reverse:
+      e.kind = "reverse";
+      e.reverses = record.attempts[a.target].transfer_id;
+      break;
   }
-  const auto& r = *answer;
-  if (r.status == 201) return classify_created(r, from, to, amount, fresh);
-  auto label = std::to_string(r.status);
-  if (const auto code = error_code_of(r); !code.empty()) label += " " + code;
-  if (r.status >= 400 && r.status < 500) return {outcome::refused, 0, label, {}};
-  if (r.status >= 500) return {outcome::ambiguous, 0, label, {}};
-  return {outcome::ambiguous, 0, label,
-          "unexpected status " + std::to_string(r.status) + " for a transfer"};
+  return e;
+}
+
+transfer_answer classify_attempt(const reply_result& answer, const run_record& record, const attempt& a,
+                                 bool fresh) {
+  auto meaning = classify_expected(answer, expectation_of(record, a), fresh);
+  if (a.what != operation::transfer) meaning.label = std::string(operation_name(a.what)) + " " + meaning.label;
+  return meaning;
+}
+
+net::awaitable<reply_result> send_attempt(http_connection& conn, const run_record& record, const attempt& a,
+                                          std::chrono::milliseconds timeout, after_write then) {
+  if (a.what == operation::transfer) co_return co_await send_transfer(conn, record, a, timeout, then);
+  const auto& from = record.accounts[a.from];
+  const auto key = record.transfer_key(a.seq);
+  std::string target = "/transfers", body;
+  if (a.what == operation::pending) {
+    body = transfer_body(from.id, record.accounts[a.to].id, a.amount);
+    body.pop_back();
+    body += R"(,"pending":true,"timeout_seconds":)" + std::to_string(a.timeout_seconds) + "}";
+  } else {
+    const auto id = std::to_string(record.attempts[a.target].transfer_id);
+    target += "/" + id + "/" + std::string(operation_name(a.what));
+    body = a.what == operation::void_hold ? std::string("{}") : R"({"amount":)" + std::to_string(a.amount) + "}";
+  }
+  const request_parts parts{body, from.api_key, key};
+  co_return co_await conn.exec(verb::post, target, parts, timeout, then);
 }
 
 net::awaitable<reply_result> send_transfer(http_connection& conn, const run_record& record,

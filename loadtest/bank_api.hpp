@@ -34,6 +34,29 @@ struct transfer_answer {
 transfer_answer classify_transfer(const reply_result& answer, const account& from,
                                   const account& to, std::int64_t amount, bool fresh);
 
+// What a successful answer to an operation must say: its status, and the
+// transfer it shows (for a post or void, the hold it settled).
+struct expected_answer {
+  unsigned status = 201;
+  std::int64_t from_id = 0, to_id = 0, amount = 0;
+  std::string kind = "transfer";
+  std::string state = "posted";            // the transfer's status
+  std::int64_t id = 0;                     // post, void: the hold's id
+  std::int64_t reverses = 0;               // reverse: the original's id
+  std::optional<std::int64_t> posted;      // post: posted_amount
+};
+// What an attempt's answer must be, and means. Its label starts with the
+// operation for all but transfers ("post 200", "void 409 transfer_not_pending").
+expected_answer expectation_of(const run_record& record, const attempt& a);
+transfer_answer classify_attempt(const reply_result& answer, const run_record& record, const attempt& a,
+                                 bool fresh);
+
+// Sends the attempt's request: POST /transfers (a transfer or hold), or
+// /transfers/{id}/post, /void, /reverse, with the debited account's owner's
+// key; the same bytes every time.
+boost::asio::awaitable<reply_result> send_attempt(http_connection& conn, const run_record& record,
+                                                  const attempt& a, std::chrono::milliseconds timeout,
+                                                  after_write then = after_write::read_answer);
 boost::asio::awaitable<reply_result> send_transfer(http_connection& conn, const run_record& record,
                                                    const attempt& a,
                                                    std::chrono::milliseconds timeout,

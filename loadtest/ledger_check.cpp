@@ -1,5 +1,6 @@
 #include "loadtest/ledger_check.hpp"
 
+#include "loadtest/ledger_invariants.hpp"
 #include "loadtest/pg_reader.hpp"
 
 #include <map>
@@ -9,58 +10,34 @@ namespace bankd::loadtest {
 
 namespace {
 
-constexpr std::size_t max_evidence = 20;  // rows of evidence kept per check
-
-constexpr const char* unbalanced_currencies = R"sql(
-SELECT currency, sum(balance) FROM accounts
- GROUP BY currency HAVING sum(balance) <> 0 ORDER BY currency
-)sql";
-
-constexpr const char* negative_customers = R"sql(
-SELECT id, balance FROM accounts WHERE kind = 'customer' AND balance < 0 ORDER BY id LIMIT 20
-)sql";
-
-constexpr const char* balances_off_ledger = R"sql(
-WITH credits AS (SELECT to_account_id AS id, sum(amount) AS total FROM transfers GROUP BY 1),
-     debits AS (SELECT from_account_id AS id, sum(amount) AS total FROM transfers GROUP BY 1)
-SELECT a.id, a.balance, COALESCE(c.total, 0) - COALESCE(d.total, 0)
-  FROM accounts a LEFT JOIN credits c USING (id) LEFT JOIN debits d USING (id)
- WHERE a.balance <> COALESCE(c.total, 0) - COALESCE(d.total, 0)
- ORDER BY a.id LIMIT 20
-)sql";
-
 constexpr const char* our_balances = R"sql(
 SELECT id, balance FROM accounts WHERE id = ANY($1::bigint[])
 )sql";
 
-// Keys of this run's transfers start with "<run id>-t" (see run_record).
+// Keys of this run's requests start with "<run id>-t" (see run_record).
 constexpr const char* run_transfers = R"sql(
-SELECT idempotency_key, id, from_account_id, to_account_id, amount, initiated_by
+SELECT idempotency_key, id, from_account_id, to_account_id, amount, initiated_by, kind,
+       coalesce(pending_id, reverses_transfer_id, 0)
   FROM transfers WHERE idempotency_key LIKE $1 ORDER BY id
+)sql";
+
+// This run's holds and how each ended; the sweeper's lag behind the deadlines.
+constexpr const char* run_holds = R"sql(
+SELECT count(*), count(*) FILTER (WHERE s.kind = 'post'), count(*) FILTER (WHERE s.kind = 'void'),
+       count(*) FILTER (WHERE s.kind = 'expire'), count(*) FILTER (WHERE s.id IS NULL),
+       coalesce(round(1000 * max(extract(epoch FROM s.created_at - p.expires_at)) FILTER (WHERE s.kind = 'expire')), 0)
+  FROM transfers p LEFT JOIN transfers s ON s.pending_id = p.id
+ WHERE p.kind = 'pending' AND p.idempotency_key LIKE $1
 )sql";
 
 struct ledger_row {
   std::int64_t id, from, to, amount, initiated_by;
+  std::string kind;
+  std::int64_t link;  // post, void: the hold; reverse: the original; else 0
 };
 
 std::int64_t to_int(const std::string& s) {
   return std::stoll(s);
-}
-
-void keep(std::vector<violation>& out, std::string check, std::string evidence) {
-  std::size_t same = 0;
-  for (const auto& v : out) same += v.check == check;
-  if (same < max_evidence) out.push_back({std::move(check), std::move(evidence)});
-}
-
-void check_money_supply(pg_reader& db, std::vector<violation>& out) {
-  for (const auto& r : db.query(unbalanced_currencies))
-    keep(out, "ledger_currency_sum", r[0] + ": all balances sum to " + r[1] + ", not 0");
-  for (const auto& r : db.query(negative_customers))
-    keep(out, "ledger_negative", "customer account " + r[0] + " has balance " + r[1]);
-  for (const auto& r : db.query(balances_off_ledger))
-    keep(out, "ledger_balance",
-         "account " + r[0] + " holds " + r[1] + " but its ledger credits - debits = " + r[2]);
 }
 
 std::string id_array(const run_record& record) {
@@ -93,7 +70,7 @@ std::map<std::uint64_t, ledger_row> read_run_rows(pg_reader& db, const run_recor
            "transfer " + r[1] + " has key " + r[0] + ", never sent");
       continue;
     }
-    const ledger_row row{to_int(r[1]), to_int(r[2]), to_int(r[3]), to_int(r[4]), to_int(r[5])};
+    const ledger_row row{to_int(r[1]), to_int(r[2]), to_int(r[3]), to_int(r[4]), to_int(r[5]), r[6], to_int(r[7])};
     if (!rows.emplace(*seq, row).second)
       keep(report.violations, "ledger_duplicate",
            "key " + r[0] + " has more than one row (transfer " + r[1] + ")");
@@ -102,20 +79,26 @@ std::map<std::uint64_t, ledger_row> read_run_rows(pg_reader& db, const run_recor
 }
 
 std::string describe(const attempt& a, const run_record& record) {
-  return "key " + record.transfer_key(a.seq) + " (" + std::to_string(record.accounts[a.from].id) +
-         " -> " + std::to_string(record.accounts[a.to].id) + ", " + std::to_string(a.amount) + ")";
+  return "key " + record.transfer_key(a.seq) + " (" + std::string(operation_name(a.what)) + " " +
+         std::to_string(record.accounts[a.from].id) + " -> " + std::to_string(record.accounts[a.to].id) + ", " +
+         std::to_string(a.amount) + ")";
 }
 
 void check_committed_row(const attempt& a, const ledger_row& row, const run_record& record,
                          std::vector<violation>& out) {
   const auto& from = record.accounts[a.from];
+  const bool linked = a.what == operation::post || a.what == operation::void_hold || a.what == operation::reverse;
+  const auto link = linked ? record.attempts[a.target].transfer_id : 0;
   if (row.from != from.id || row.to != record.accounts[a.to].id || row.amount != a.amount ||
-      row.initiated_by != from.user_id)
+      row.initiated_by != from.user_id || row.kind != operation_name(a.what) || row.link != link)
     keep(out, "ledger_row_differs",
-         describe(a, record) + " is stored as " + std::to_string(row.from) + " -> " +
+         describe(a, record) + " is stored as " + row.kind + " " + std::to_string(row.from) + " -> " +
              std::to_string(row.to) + ", " + std::to_string(row.amount) + ", by user " +
-             std::to_string(row.initiated_by));
-  if (a.transfer_id != 0 && row.id != a.transfer_id)
+             std::to_string(row.initiated_by) + ", of transfer " + std::to_string(row.link) + " (expected " +
+             std::to_string(link) + ")");
+  // A post or void answers with the hold it settled, not its own row.
+  const bool answered_own_row = a.what != operation::post && a.what != operation::void_hold;
+  if (answered_own_row && a.transfer_id != 0 && row.id != a.transfer_id)
     keep(out, "ledger_row_differs",
          describe(a, record) + " was answered as transfer " + std::to_string(a.transfer_id) +
              " but is stored as " + std::to_string(row.id));
@@ -130,7 +113,7 @@ void check_attempts(const std::map<std::uint64_t, ledger_row>& rows, const run_r
       if (it == rows.end())
         keep(report.violations, "ledger_missing",
              describe(a, record) +
-                 (a.first == outcome::acknowledged ? " was answered 201"
+                 (a.first == outcome::acknowledged ? " was answered " + std::to_string(a.status)
                                                    : " was confirmed by a replay") +
                  " but has no ledger row");
       else
@@ -162,6 +145,7 @@ void check_our_accounts(pg_reader& db, const std::map<std::uint64_t, ledger_row>
   std::vector<std::int64_t> expected;
   for (const auto& a : record.accounts) expected.push_back(a.deposit);
   for (const auto& [seq, row] : rows) {
+    if (!moves_money(record.attempts[seq].what)) continue;
     const auto from = index.find(row.from), to = index.find(row.to);
     if (from != index.end()) expected[from->second] -= row.amount;
     if (to != index.end()) expected[to->second] += row.amount;
@@ -189,10 +173,13 @@ void check_our_accounts(pg_reader& db, const std::map<std::uint64_t, ledger_row>
 ledger_report verify_ledger(const std::string& database_url, const run_record& record) {
   pg_reader db(database_url);
   ledger_report report;
-  check_money_supply(db, report.violations);
+  check_invariants(db, report.violations);
   const auto rows = read_run_rows(db, record, report);
   check_attempts(rows, record, report);
   check_our_accounts(db, rows, record, report.violations);
+  const auto holds = db.query(run_holds, {record.run_id + "-t%"}).at(0);
+  report.holds = {to_int(holds[0]), to_int(holds[1]), to_int(holds[2]), to_int(holds[3]), to_int(holds[4]),
+                  to_int(holds[5])};
   return report;
 }
 

@@ -21,6 +21,10 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr auto unreachable_pause = std::chrono::milliseconds(100);
 constexpr std::size_t drop_every = 25;
 constexpr auto drop_timeout = std::chrono::milliseconds(2);
+// A hold is picked for a post or void only this long before its deadline:
+// most of them then settle before it, some race it.
+constexpr auto settle_margin = std::chrono::milliseconds(100);
+constexpr std::size_t max_reversible = 10'000;
 
 std::vector<std::size_t> currency_indexes(const run_record& record, const options& o) {
   std::vector<std::size_t> out;
@@ -39,7 +43,7 @@ load_phase::load_phase(const options& o, run_record& record, std::vector<http_co
       conns_(std::move(conns)),
       audits_(audits),
       progress_(progress),
-      planner_(o.pick, currency_indexes(record, o), o.amount_min, o.amount_max, seed),
+      planner_(o.pick, currency_indexes(record, o), o.amount_min, o.amount_max, seed, o.mix, o.hold_timeout_max),
       ticker_(conns_.front()->executor()),
       drop_clients_(std::find(o.chaos.begin(), o.chaos.end(), "drop-clients") != o.chaos.end()) {}
 
@@ -80,13 +84,65 @@ attempt& load_phase::new_attempt(const planned_transfer& plan) {
   return a;
 }
 
+attempt& load_phase::plan_attempt() {
+  const auto what = planner_.next_operation();
+  auto& a = new_attempt(planner_.next());
+  a.what = what;
+  if (what == operation::pending) a.timeout_seconds = planner_.hold_timeout();
+  const bool planned = what == operation::post || what == operation::void_hold ? plan_settlement(a)
+                       : what == operation::reverse                            ? plan_reversal(a)
+                                                                               : true;
+  if (!planned) a.what = operation::transfer;
+  return a;
+}
+
+// A hold of ours, still open as far as we know: taken from the list, so no
+// two of our requests settle the same one.
+bool load_phase::plan_settlement(attempt& a) {
+  const auto now = clock::now();
+  while (!open_holds_.empty() && open_holds_.front().until <= now) open_holds_.pop_front();
+  if (open_holds_.empty()) return false;
+  const auto pick = planner_.index_below(open_holds_.size());
+  const auto& hold = record_.attempts[open_holds_[pick].seq];
+  open_holds_.erase(open_holds_.begin() + static_cast<std::ptrdiff_t>(pick));
+  a.target = hold.seq;
+  a.from = hold.from;
+  a.to = hold.to;
+  a.amount = a.what == operation::post ? planner_.part_of(hold.amount) : hold.amount;
+  return true;
+}
+
+// A transfer of ours, given back (in part) by its receiver; it may be
+// reversed again, up to what it moved.
+bool load_phase::plan_reversal(attempt& a) {
+  if (reversible_.empty()) return false;
+  const auto& original = record_.attempts[reversible_[planner_.index_below(reversible_.size())]];
+  a.target = original.seq;
+  a.from = original.to;
+  a.to = original.from;
+  a.amount = planner_.part_of(original.amount);
+  return true;
+}
+
+void load_phase::remember(const attempt& a) {
+  if (a.first != outcome::acknowledged) return;
+  if (a.what == operation::pending) {
+    const auto until = a.sent_at + std::chrono::seconds(a.timeout_seconds) - settle_margin;
+    open_holds_.push_back({a.seq, until});
+  } else if (a.what == operation::transfer && !options_.mix.transfers_only()) {
+    if (reversible_.size() < max_reversible) reversible_.push_back(a.seq);
+    else reversible_[planner_.index_below(max_reversible)] = a.seq;
+  }
+}
+
 void load_phase::record_answer(attempt& a, const reply_result& answer, const transfer_answer& meaning,
                                clock::time_point due) {
   a.answered_at = clock::now();
   const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(a.answered_at - due);
   a.status = static_cast<std::uint16_t>(answer ? answer->status : 0);
   // A batch's 200 carries each item's own status; the label starts with it.
-  if (answer && answer->status == 200) a.status = static_cast<std::uint16_t>(std::atoi(meaning.label.c_str()));
+  if (answer && answer->status == 200 && options_.batch > 1)
+    a.status = static_cast<std::uint16_t>(std::atoi(meaning.label.c_str()));
   a.retry_after = answer && answer->retry_after;
   a.first = meaning.kind;
   a.transfer_id = meaning.transfer_id;
@@ -134,14 +190,14 @@ net::awaitable<void> load_phase::work(http_connection& conn) {
       timer.expires_at(*due);
       co_await timer.async_wait(use_tuple);
     }
-    auto& a = new_attempt(planner_.next());
+    auto& a = plan_attempt();
     const auto how = delivery_for(a.seq);
     a.abandoned = how.abandoned;
     a.sent_at = clock::now();
-    const auto answer = co_await send_transfer(conn, record_, a, how.timeout, how.then);
-    const auto meaning =
-        classify_transfer(answer, record_.accounts[a.from], record_.accounts[a.to], a.amount, true);
+    const auto answer = co_await send_attempt(conn, record_, a, how.timeout, how.then);
+    const auto meaning = classify_attempt(answer, record_, a, true);
     record_answer(a, answer, meaning, *due);
+    remember(a);
     // bankd is not there, or asks to come back later (503 + Retry-After):
     // pause as a polite client would instead of spinning on instant refusals.
     if (a.first == outcome::unsent || a.status == 503) {

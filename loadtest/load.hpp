@@ -1,6 +1,7 @@
 #pragma once
-// The load phase. One worker per connection sends transfers until the
-// duration or the request count is reached, in one of two models:
+// The load phase. One worker per connection sends requests (transfers, or
+// with --mix also holds, posts, voids and reversals) until the duration or
+// the request count is reached, in one of two models:
 //   closed  each worker sends its next request when the previous one is
 //           answered (--concurrency requests in flight);
 //   open    requests are due at fixed intervals (--rate); a worker takes the
@@ -22,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -53,6 +55,12 @@ class load_phase {
   boost::asio::awaitable<void> work(http_connection& conn);
   boost::asio::awaitable<void> work_batch(http_connection& conn);
   attempt& new_attempt(const planned_transfer& plan);
+  // The next request of a worker: an operation of the mix, or a transfer
+  // when it has nothing to act on.
+  attempt& plan_attempt();
+  bool plan_settlement(attempt& a);
+  bool plan_reversal(attempt& a);
+  void remember(const attempt& a);
   void record_answer(attempt& a, const reply_result& answer, const transfer_answer& meaning,
                      clock::time_point due);
   boost::asio::awaitable<void> tick();
@@ -68,6 +76,14 @@ class load_phase {
   boost::asio::steady_timer ticker_;
   clock::time_point start_, end_, finished_, interval_start_;
   std::uint64_t issued_ = 0, dropped_ = 0;
+  // Acknowledged holds nobody settled yet, until shortly before their
+  // deadline; acknowledged transfers, for reversals (the newest kept).
+  struct open_hold {
+    std::uint64_t seq;
+    clock::time_point until;
+  };
+  std::deque<open_hold> open_holds_;
+  std::vector<std::uint64_t> reversible_;
   bool drop_clients_ = false;
   bool stopping_ = false;
 };

@@ -22,9 +22,13 @@ void load_stats::record(const transfer_answer& answer, std::uint64_t latency_us)
       ++unsent_;
       break;
   }
-  const bool expected =
-      answer.kind == outcome::acknowledged || answer.label == "409 insufficient_funds";
-  if (answer.label == "409 insufficient_funds") ++insufficient_funds_;
+  // Refusals the workload provokes: spending beyond the balance, settling a
+  // hold that expired, reversing more than is left.
+  const bool short_of_funds = answer.label.ends_with("409 insufficient_funds");
+  const bool expected = answer.kind == outcome::acknowledged || short_of_funds ||
+                        answer.label.ends_with("409 transfer_not_pending") ||
+                        answer.label.ends_with("409 reversal_exceeds_remainder");
+  if (short_of_funds) ++insufficient_funds_;
   if (!expected) {
     ++errors_;
     ++interval_errors_;

@@ -32,7 +32,9 @@ class load_stats {
   std::uint64_t ambiguous() const noexcept { return ambiguous_; }
   std::uint64_t unsent() const noexcept { return unsent_; }
   std::uint64_t insufficient_funds() const noexcept { return insufficient_funds_; }
-  // Answers other than 201 and insufficient funds: the unexpected ones.
+  // Answers other than successes and the refusals the workload provokes
+  // (insufficient funds, a hold past its deadline, a reversal beyond what
+  // is left): the unexpected ones.
   std::uint64_t errors() const noexcept { return errors_; }
   const histogram& latency() const noexcept { return latency_; }
   const std::map<std::string, std::uint64_t>& statuses() const noexcept { return statuses_; }

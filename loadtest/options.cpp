@@ -70,6 +70,11 @@ po::options_description describe(options& o, std::vector<std::string>& urls, std
       "open model: transfers per second, latency measured from the intended send time");
   add("batch", po::value(&o.batch)->default_value(o.batch),
       "transfers per request: > 1 sends POST /transfers/batch, each from one account (1..1000)");
+  add("mix", po::value<std::string>()->notifier([&o](const std::string& t) { o.mix = parse_mix(t); }),
+      "operations by weight: transfer=70,pending=20,post=7,void=3,reverse=0 (default transfers only; "
+      "not with --batch)");
+  add("hold-timeout", po::value(&o.hold_timeout_max)->default_value(o.hold_timeout_max),
+      "holds (--mix pending=...) expire after 1..this many seconds");
   add("distribution", po::value(&pick)->default_value("uniform"),
       "account choice: uniform, zipf:S or hot:K");
   add("amount-min", po::value(&o.amount_min)->default_value(o.amount_min),
@@ -150,6 +155,34 @@ std::string distribution::text() const {
   return out.str();
 }
 
+std::string operation_mix::text() const {
+  std::ostringstream out;
+  out << "transfer=" << transfer << ",pending=" << pending << ",post=" << post << ",void=" << void_hold
+      << ",reverse=" << reverse;
+  return out.str();
+}
+
+operation_mix parse_mix(std::string_view text) {
+  operation_mix m{0, 0, 0, 0, 0};
+  for (const auto& part : split(text, ',')) {
+    const auto eq = part.find('=');
+    if (eq == std::string::npos) throw bad("--mix takes name=weight pairs, not '" + part + "'");
+    const auto name = part.substr(0, eq);
+    const double weight = parse_number(std::string_view(part).substr(eq + 1), "--mix weight");
+    if (weight < 0 || weight > 1e6 || weight != static_cast<double>(static_cast<unsigned>(weight)))
+      throw bad("--mix weights are whole numbers 0..1000000");
+    const auto w = static_cast<unsigned>(weight);
+    if (name == "transfer") m.transfer = w;
+    else if (name == "pending") m.pending = w;
+    else if (name == "post") m.post = w;
+    else if (name == "void") m.void_hold = w;
+    else if (name == "reverse") m.reverse = w;
+    else throw bad("--mix knows transfer, pending, post, void and reverse, not '" + name + "'");
+  }
+  if (m.total() == 0) throw bad("--mix needs a weight above 0");
+  return m;
+}
+
 distribution parse_distribution(std::string_view text) {
   if (text == "uniform") return {};
   const auto colon = text.find(':');
@@ -217,6 +250,9 @@ void validate(const options& o) {
   if (o.concurrency < 1) throw bad("--concurrency must be at least 1");
   if (o.rate < 0) throw bad("--rate cannot be negative");
   if (o.batch < 1 || o.batch > 1000) throw bad("--batch must be 1..1000");
+  if (o.batch > 1 && !o.mix.transfers_only()) throw bad("--batch sends transfers only: not with --mix");
+  if (o.mix.total() == 0) throw bad("--mix needs a weight above 0");
+  if (o.hold_timeout_max < 1 || o.hold_timeout_max > 2592000) throw bad("--hold-timeout must be 1..2592000");
   if (o.duration.count() == 0 && o.transfers == 0)
     throw bad("give a --duration or a --transfers count");
   if (o.request_timeout.count() <= 0) throw bad("--timeout must be positive");

@@ -31,6 +31,16 @@ struct distribution {
   std::string text() const;
 };
 
+// What the requests do, as weights (--mix transfer=70,pending=20,post=7,void=3).
+// Posts and voids settle holds the run made, reversals give back transfers
+// it made; with none of those yet, a transfer is sent instead.
+struct operation_mix {
+  unsigned transfer = 100, pending = 0, post = 0, void_hold = 0, reverse = 0;
+  unsigned total() const noexcept { return transfer + pending + post + void_hold + reverse; }
+  bool transfers_only() const noexcept { return total() == transfer; }
+  std::string text() const;
+};
+
 enum class progress_mode { automatic, live, plain, off };  // automatic: live on a terminal
 
 struct options {
@@ -54,6 +64,8 @@ struct options {
   // Half the deposit: once balances spread, about a fifth of the transfers ask
   // for more than their account holds and are refused.
   std::int64_t amount_max = 5'000;
+  operation_mix mix;
+  std::int64_t hold_timeout_max = 3;  // holds expire after 1..this many seconds, drawn for each
   std::chrono::milliseconds request_timeout{5'000};
   std::chrono::milliseconds audit_interval{1'000};  // 0: audit only before and after
   std::uint64_t seed = 0;                           // 0: random
@@ -87,6 +99,7 @@ struct options {
 // Throws std::invalid_argument with a message meant for the user.
 options parse_options(int argc, const char* const argv[]);
 distribution parse_distribution(std::string_view text);
+operation_mix parse_mix(std::string_view text);  // "transfer=70,pending=20,post=7,void=3,reverse=0"
 endpoint parse_url(std::string_view text);
 std::chrono::milliseconds parse_duration(std::string_view text);  // "10s", "500ms", "2m", "10"
 void validate(const options& o);

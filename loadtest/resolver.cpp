@@ -29,10 +29,9 @@ net::awaitable<void> resolve_one(http_connection& conn, run_record& record, atte
                                  std::chrono::milliseconds timeout, resolve_summary& summary) {
   for (int replay = 0; replay < max_replays; ++replay) {
     if (replay > 0) co_await back_off(replay);
-    const auto answer = co_await send_transfer(conn, record, a, timeout);
-    const auto meaning =
-        classify_transfer(answer, record.accounts[a.from], record.accounts[a.to], a.amount, false);
-    if (!meaning.anomaly.empty() || meaning.label == "422 idempotency_key_reused")
+    const auto answer = co_await send_attempt(conn, record, a, timeout);
+    const auto meaning = classify_attempt(answer, record, a, false);
+    if (!meaning.anomaly.empty() || meaning.label.ends_with("422 idempotency_key_reused"))
       summary.violations.push_back(
           {"replay", "key " + record.transfer_key(a.seq) + ": " +
                          (meaning.anomaly.empty() ? meaning.label : meaning.anomaly)});

@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -37,14 +38,37 @@ enum class resolution : std::uint8_t {
   unresolved,     // the replay never got a definite answer
 };
 
+// What a request asks for (--mix).
+enum class operation : std::uint8_t { transfer, pending, post, void_hold, reverse };
+inline std::string_view operation_name(operation op) noexcept {
+  switch (op) {
+    case operation::transfer: return "transfer";
+    case operation::pending: return "pending";
+    case operation::post: return "post";
+    case operation::void_hold: return "void";
+    case operation::reverse: return "reverse";
+  }
+  return "transfer";
+}
+// Whether its ledger row moves `amount` from `from` to `to`.
+inline bool moves_money(operation op) noexcept {
+  return op == operation::transfer || op == operation::post || op == operation::reverse;
+}
+
 struct attempt {
   using time_point = std::chrono::steady_clock::time_point;
 
   std::uint64_t seq = 0;   // the Idempotency-Key's suffix
-  std::uint32_t from = 0;  // indexes into run_record::accounts
+  operation what = operation::transfer;
+  // Indexes into run_record::accounts: the debited and the credited
+  // account of its ledger row (post, void: the hold's; reverse: the
+  // original's receiver and sender). The debited account's owner sends it.
+  std::uint32_t from = 0;
   std::uint32_t to = 0;
-  std::int64_t amount = 0;
-  std::int64_t transfer_id = 0;  // from the 201 (first answer or replay)
+  std::int64_t amount = 0;  // of its ledger row (void: the hold's, which it releases)
+  std::uint64_t target = 0;        // post, void, reverse: the attempt (seq) it acts on
+  std::int64_t timeout_seconds = 0;  // pending: the hold's
+  std::int64_t transfer_id = 0;  // from the 201 or 200 (first answer or replay); post, void: the hold's
   std::uint16_t status = 0;      // of the first answer; 0: none came
   bool retry_after = false;      // the first answer had a Retry-After header
   bool abandoned = false;        // cut off on purpose by --chaos drop-clients

@@ -140,6 +140,7 @@ std::string describe_model(const options& o) {
     out << "open model at " << o.rate << "/s over " << o.concurrency << " connections";
   else
     out << "closed model, " << o.concurrency << " connections";
+  if (!o.mix.transfers_only()) out << ", mix " << o.mix.text() << ", holds of 1.." << o.hold_timeout_max << " s";
   return out.str();
 }
 
@@ -187,6 +188,11 @@ void check_ledger(const options& o, const run_record& record, run_report& r) {
   auto ledger = verify_ledger(o.database_url, record);
   r.ledger_checked = true;
   r.ledger_rows = ledger.run_rows;
+  if (const auto& h = ledger.holds; h.made > 0)
+    r.notes.push_back("holds: " + std::to_string(h.made) + " made, " + std::to_string(h.posted) + " posted, " +
+                      std::to_string(h.voided) + " voided, " + std::to_string(h.expired) + " expired (at most " +
+                      std::to_string(h.max_expiry_lag_ms) + " ms after the deadline), " + std::to_string(h.open) +
+                      " still open");
   r.violations.insert(r.violations.end(), ledger.violations.begin(), ledger.violations.end());
 }
 

@@ -32,8 +32,14 @@ std::size_t rank_sampler::draw(std::mt19937_64& rng) const {
 transfer_planner::transfer_planner(const distribution& d,
                                    const std::vector<std::size_t>& currency_of,
                                    std::int64_t amount_min, std::int64_t amount_max,
-                                   std::uint64_t seed)
-    : rng_(seed), amount_(amount_min, amount_max) {
+                                   std::uint64_t seed, operation_mix mix, std::int64_t hold_timeout_max)
+    : rng_(seed),
+      amount_(amount_min, amount_max),
+      // In the order of `operation`.
+      operation_({static_cast<double>(mix.transfer), static_cast<double>(mix.pending),
+                  static_cast<double>(mix.post), static_cast<double>(mix.void_hold),
+                  static_cast<double>(mix.reverse)}),
+      hold_timeout_max_(hold_timeout_max) {
   for (std::size_t i = 0; i < currency_of.size(); ++i) {
     if (currency_of[i] >= groups_.size()) groups_.resize(currency_of[i] + 1);
     groups_[currency_of[i]].push_back(static_cast<std::uint32_t>(i));
@@ -56,6 +62,21 @@ planned_transfer transfer_planner::next() {
   const auto from = sampler.draw(rng_);
   const auto to = draw_other(sampler, from);
   return {groups_[g][from], groups_[g][to], amount_(rng_)};
+}
+
+operation transfer_planner::next_operation() { return static_cast<operation>(operation_(rng_)); }
+
+std::int64_t transfer_planner::part_of(std::int64_t max) {
+  if (max <= 1 || std::uniform_int_distribution<int>(0, 3)(rng_) == 0) return max;
+  return std::uniform_int_distribution<std::int64_t>(1, max)(rng_);
+}
+
+std::int64_t transfer_planner::hold_timeout() {
+  return std::uniform_int_distribution<std::int64_t>(1, hold_timeout_max_)(rng_);
+}
+
+std::size_t transfer_planner::index_below(std::size_t n) {
+  return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
 }
 
 std::vector<planned_transfer> transfer_planner::next_batch(std::size_t n) {

@@ -1,8 +1,10 @@
 #pragma once
-// Which accounts a transfer touches and how much it moves. Plain code with its
-// own seeded generator, so a seed reproduces a run's sequence of requests.
+// What a request does, which accounts a transfer touches and how much it
+// moves. Plain code with its own seeded generator, so a seed reproduces a
+// run's sequence of requests.
 
 #include "loadtest/options.hpp"
+#include "loadtest/run_record.hpp"
 
 #include <cstdint>
 #include <random>
@@ -38,8 +40,16 @@ class transfer_planner {
   // currency_of[i]: the currency index of account i. Accounts of one
   // currency form a group; a transfer stays inside one group.
   transfer_planner(const distribution& d, const std::vector<std::size_t>& currency_of,
-                   std::int64_t amount_min, std::int64_t amount_max, std::uint64_t seed);
+                   std::int64_t amount_min, std::int64_t amount_max, std::uint64_t seed,
+                   operation_mix mix = {}, std::int64_t hold_timeout_max = 1);
   planned_transfer next();
+  // The next request's operation, drawn by the mix's weights.
+  operation next_operation();
+  // An amount in 1..max: a post or reversal of all of it one time in four,
+  // otherwise of a part.
+  std::int64_t part_of(std::int64_t max);
+  std::int64_t hold_timeout();  // 1..hold_timeout_max seconds
+  std::size_t index_below(std::size_t n);  // uniform in [0, n)
   // `n` transfers from one account (drawn as next() draws it) to accounts
   // drawn the same way: what one batch request of its owner sends.
   std::vector<planned_transfer> next_batch(std::size_t n);
@@ -51,6 +61,8 @@ class transfer_planner {
   std::vector<std::vector<std::uint32_t>> groups_;  // account indexes per currency
   std::vector<rank_sampler> samplers_;              // one per group
   std::uniform_int_distribution<std::int64_t> amount_;
+  std::discrete_distribution<int> operation_;
+  std::int64_t hold_timeout_max_;
 };
 
 }  // namespace bankd::loadtest

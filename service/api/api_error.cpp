@@ -32,7 +32,8 @@ http::status status_of(bank::errc e) {
     case errc::invalid:
     case errc::same_account:
     case errc::currency_mismatch:
-    case errc::idempotency_key_reused: return http::status::unprocessable_entity;
+    case errc::idempotency_key_reused:
+    case errc::amount_exceeds_pending: return http::status::unprocessable_entity;
     case errc::forbidden: return http::status::forbidden;
     case errc::not_found:
     case errc::account_not_found: return http::status::not_found;
@@ -43,7 +44,10 @@ http::status status_of(bank::errc e) {
     case errc::balance_not_zero:
     case errc::user_holds_money:
     case errc::transfer_refused:
-    case errc::batch_failed: return http::status::conflict;
+    case errc::batch_failed:
+    case errc::transfer_not_pending:
+    case errc::transfer_not_reversible:
+    case errc::reversal_exceeds_remainder: return http::status::conflict;
     case errc::service_unavailable:
     case errc::outcome_unknown:
     case errc::retries_exhausted: return http::status::service_unavailable;

@@ -1,5 +1,6 @@
-// POST /transfers/batch: up to 1,000 transfers in one request, each with its
-// own idempotency key and its own answer; "atomic": true for all or nothing.
+// POST /transfers/batch: up to 1,000 items in one request (transfers, holds,
+// and posts or voids of holds), each with its own idempotency key and its
+// own answer; "atomic": true for all or nothing.
 
 #include "api/exchange.hpp"
 #include "api/json_input.hpp"
@@ -37,11 +38,10 @@ outcome<std::string> item_key(const json& item) {
   return key;
 }
 
-// One item, or the request's refusal naming it.
-outcome<bank::transfer_request> read_item(const json& item, std::size_t index) {
-  if (!item.is_object()) return item_error(index, "", invalid("each transfer must be a JSON object"));
-  if (auto ok = only_fields(item, {"from_account_id", "to_account_id", "amount", "currency", "reference",
-                                   "idempotency_key"});
+// A transfer or hold item, or the request's refusal naming it.
+outcome<bank::transfer_request> read_transfer(const json& item, std::size_t index) {
+  if (auto ok = only_fields(item, {"action", "from_account_id", "to_account_id", "amount", "currency", "reference",
+                                   "metadata", "pending", "timeout_seconds", "idempotency_key"});
       !ok)
     return item_error(index, "", ok.error());
   bank::transfer_request req;
@@ -55,12 +55,59 @@ outcome<bank::transfer_request> read_item(const json& item, std::size_t index) {
   if (!currency) return item_error(index, "currency", currency.error());
   auto reference = optional_text(item, "reference", max_reference);
   if (!reference) return item_error(index, "reference", reference.error());
+  auto metadata = optional_metadata(item, "metadata");
+  if (!metadata) return item_error(index, "metadata", metadata.error());
+  auto pending = optional_bool(item, "pending");
+  if (!pending) return item_error(index, "pending", pending.error());
+  auto timeout = optional_integer(item, "timeout_seconds", 1, bank::max_hold_seconds);
+  if (!timeout) return item_error(index, "timeout_seconds", timeout.error());
   auto key = item_key(item);
   if (!key) return item_error(index, "idempotency_key", key.error());
-  return bank::transfer_request{*from, *to, *amount, std::move(*currency), std::move(*reference), std::move(*key)};
+  return bank::transfer_request{*from,           *to,  *amount, std::move(*currency), std::move(*reference),
+                                std::move(*key), pending->value_or(false), *timeout, std::move(*metadata)};
 }
 
-outcome<std::pair<std::vector<bank::transfer_request>, bool>> read_batch(const json& body) {
+// A post or void item.
+outcome<bank::settle_request> read_settlement(const json& item, std::size_t index, bool post) {
+  const auto known = post ? only_fields(item, {"action", "transfer_id", "amount", "metadata", "idempotency_key"})
+                          : only_fields(item, {"action", "transfer_id", "metadata", "idempotency_key"});
+  if (!known) return item_error(index, "", known.error());
+  auto id = required_id(item, "transfer_id");
+  if (!id) return item_error(index, "transfer_id", id.error());
+  auto amount = optional_amount(item, "amount");
+  if (!amount) return item_error(index, "amount", amount.error());
+  auto metadata = optional_metadata(item, "metadata");
+  if (!metadata) return item_error(index, "metadata", metadata.error());
+  auto key = item_key(item);
+  if (!key) return item_error(index, "idempotency_key", key.error());
+  return bank::settle_request{*id, amount->value_or(0), std::nullopt, std::move(*metadata), std::move(*key)};
+}
+
+// One item, or the request's refusal naming it.
+outcome<bank::batch_item> read_item(const json& item, std::size_t index) {
+  using action = bank::batch_item::action;
+  if (!item.is_object()) return item_error(index, "", invalid("each transfer must be a JSON object"));
+  auto what = action::transfer;
+  if (const auto it = item.find("action"); it != item.end() && !it->is_null()) {
+    if (*it == "post") what = action::post;
+    else if (*it == "void") what = action::void_hold;
+    else if (*it != "transfer") return item_error(index, "action", invalid("must be transfer, post or void"));
+  }
+  bank::batch_item out;
+  out.what = what;
+  if (what == action::transfer) {
+    auto req = read_transfer(item, index);
+    if (!req) return req.error();
+    out.transfer = std::move(*req);
+  } else {
+    auto req = read_settlement(item, index, what == action::post);
+    if (!req) return req.error();
+    out.settle = std::move(*req);
+  }
+  return out;
+}
+
+outcome<std::pair<std::vector<bank::batch_item>, bool>> read_batch(const json& body) {
   if (auto ok = only_fields(body, {"transfers", "atomic"}); !ok) return ok.error();
   bool atomic = false;
   if (const auto it = body.find("atomic"); it != body.end() && !it->is_null()) {
@@ -71,7 +118,7 @@ outcome<std::pair<std::vector<bank::transfer_request>, bool>> read_batch(const j
   if (items == body.end() || !items->is_array() || items->empty() ||
       items->size() > bank::max_batch_transfers)
     return invalid("'transfers' must be an array of 1.." + std::to_string(bank::max_batch_transfers) + " transfers");
-  std::vector<bank::transfer_request> reqs;
+  std::vector<bank::batch_item> reqs;
   reqs.reserve(items->size());
   for (std::size_t i = 0; i < items->size(); ++i) {
     auto req = read_item((*items)[i], i);
@@ -81,8 +128,11 @@ outcome<std::pair<std::vector<bank::transfer_request>, bool>> read_batch(const j
   return std::pair{std::move(reqs), atomic};
 }
 
-json result_json(const bank::result<bank::transfer_outcome>& r) {
-  if (r) return {{"status", 201}, {"transfer", transfer_json(r->record)}, {"replayed", r->replayed}};
+// A committed transfer or hold is 201 (created), a post or void 200, as
+// their single requests answer.
+json result_json(const bank::result<bank::transfer_outcome>& r, const bank::batch_item& item) {
+  const int created = item.what == bank::batch_item::action::transfer ? 201 : 200;
+  if (r) return {{"status", created}, {"transfer", transfer_json(r->record)}, {"replayed", r->replayed}};
   const auto e = from_bank(r.error());
   return {{"status", static_cast<unsigned>(e.status)}, {"error", {{"code", e.code}, {"message", e.message}}}};
 }
@@ -100,7 +150,7 @@ net::awaitable<outcome<http::response>> create_batch(exchange& x) {
   });
   if (all_later) co_return from_bank(results.front().error());
   json items = json::array();
-  for (const auto& r : results) items.push_back(result_json(r));
+  for (std::size_t i = 0; i < results.size(); ++i) items.push_back(result_json(results[i], batch->first[i]));
   co_return json_ok({{"results", std::move(items)}});
 }
 

@@ -159,6 +159,104 @@ outcome<std::optional<std::string>> optional_currency(const json& body, std::str
   return std::optional<std::string>{value->get<std::string>()};
 }
 
+outcome<std::optional<std::int64_t>> optional_amount(const json& body, std::string_view field) {
+  const json* value = find(body, field);
+  if (value == nullptr) return std::optional<std::int64_t>{};
+  auto amount = positive_integer(*value, field, max_amount, "a positive integer number of minor units");
+  if (!amount) return amount.error();
+  return std::optional<std::int64_t>{*amount};
+}
+
+outcome<std::optional<bool>> optional_bool(const json& body, std::string_view field) {
+  const json* value = find(body, field);
+  if (value == nullptr) return std::optional<bool>{};
+  if (!value->is_boolean()) return invalid(field_name(field) + " must be true or false");
+  return std::optional<bool>{value->get<bool>()};
+}
+
+outcome<std::optional<std::int64_t>> optional_integer(const json& body, std::string_view field, std::int64_t min,
+                                                      std::int64_t max) {
+  const json* value = find(body, field);
+  if (value == nullptr) return std::optional<std::int64_t>{};
+  const auto refused =
+      invalid(field_name(field) + " must be an integer in " + std::to_string(min) + ".." + std::to_string(max));
+  if (!value->is_number_integer()) return refused;
+  if (value->is_number_unsigned()) {  // above INT64_MAX, or non-negative
+    const auto n = value->get<std::uint64_t>();
+    if (max < 0 || n > static_cast<std::uint64_t>(max) || static_cast<std::int64_t>(n) < min) return refused;
+    return std::optional<std::int64_t>{static_cast<std::int64_t>(n)};
+  }
+  const auto n = value->get<std::int64_t>();
+  if (n < min || n > max) return refused;
+  return std::optional<std::int64_t>{n};
+}
+
+outcome<std::optional<std::string>> optional_metadata(const json& body, std::string_view field) {
+  const json* value = find(body, field);
+  if (value == nullptr) return std::optional<std::string>{};
+  const auto name = field_name(field);
+  if (!value->is_object()) return invalid(name + " must be a JSON object with string values");
+  if (value->size() > max_metadata_keys)
+    return invalid(name + " has " + std::to_string(value->size()) + " keys; at most " +
+                   std::to_string(max_metadata_keys) + " are allowed");
+  for (const auto& [key, item] : value->items()) {
+    const auto chars = utf8_length(key);
+    if (chars == 0 || chars > max_metadata_key_chars)
+      return invalid(name + " keys must be 1.." + std::to_string(max_metadata_key_chars) + " characters");
+    if (!item.is_string()) return invalid(name + "." + key + " must be a string");
+    if (key.find('\0') != std::string::npos || item.get_ref<const std::string&>().find('\0') != std::string::npos)
+      return invalid(name + " must not contain NUL characters");
+  }
+  auto text = value->dump();
+  if (text.size() > max_metadata_bytes)
+    return invalid(name + " is " + std::to_string(text.size()) + " bytes as JSON; at most " +
+                   std::to_string(max_metadata_bytes) + " are allowed");
+  return std::optional<std::string>{std::move(text)};
+}
+
+namespace {
+
+// Digits at text[at, at + n) as a number, or -1.
+int digits(std::string_view text, std::size_t at, std::size_t n) noexcept {
+  if (at + n > text.size()) return -1;
+  int value = 0;
+  for (std::size_t i = at; i < at + n; ++i) {
+    if (text[i] < '0' || text[i] > '9') return -1;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+int days_in_month(int year, int month) noexcept {
+  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : days[month - 1];
+}
+
+}  // namespace
+
+bool is_rfc3339(std::string_view t) noexcept {
+  // YYYY-MM-DDTHH:MM:SS[.f+](Z|+HH:MM|-HH:MM)
+  const int year = digits(t, 0, 4), month = digits(t, 5, 2), day = digits(t, 8, 2);
+  const int hour = digits(t, 11, 2), minute = digits(t, 14, 2), second = digits(t, 17, 2);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+      second < 0 || second > 59)
+    return false;
+  if (t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't') || t[13] != ':' || t[16] != ':') return false;
+  if (day > days_in_month(year, month)) return false;
+  std::size_t at = 19;
+  if (at < t.size() && t[at] == '.') {
+    const auto start = ++at;
+    while (at < t.size() && t[at] >= '0' && t[at] <= '9') ++at;
+    if (at == start || at - start > 9) return false;
+  }
+  if (at < t.size() && (t[at] == 'Z' || t[at] == 'z')) return at + 1 == t.size();
+  if (at >= t.size() || (t[at] != '+' && t[at] != '-')) return false;
+  const int off_hour = digits(t, at + 1, 2), off_minute = digits(t, at + 4, 2);
+  return at + 6 == t.size() && t[at + 3] == ':' && off_hour >= 0 && off_hour <= 23 && off_minute >= 0 &&
+         off_minute <= 59;
+}
+
 bool is_currency(std::string_view text) noexcept {
   return text.size() == 3 &&
          std::all_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; });

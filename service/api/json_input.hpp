@@ -42,6 +42,25 @@ outcome<std::optional<std::string>> optional_text(const nlohmann::json& body,
 outcome<std::optional<std::string>> optional_currency(const nlohmann::json& body,
                                                       std::string_view field);
 
+outcome<std::optional<std::int64_t>> optional_amount(const nlohmann::json& body, std::string_view field);
+outcome<std::optional<bool>> optional_bool(const nlohmann::json& body, std::string_view field);
+// An integer in [min, max], or absent.
+outcome<std::optional<std::int64_t>> optional_integer(const nlohmann::json& body, std::string_view field,
+                                                      std::int64_t min, std::int64_t max);
+
+// Metadata: a JSON object of at most max_metadata_keys keys (each 1..64
+// characters) with string values, at most max_metadata_bytes as compact
+// JSON, no NUL characters (PostgreSQL's jsonb cannot store them). The
+// result is the compact JSON text, keys sorted.
+inline constexpr std::size_t max_metadata_bytes = 4096;
+inline constexpr std::size_t max_metadata_keys = 50;
+inline constexpr std::size_t max_metadata_key_chars = 64;
+outcome<std::optional<std::string>> optional_metadata(const nlohmann::json& body, std::string_view field);
+
+// RFC 3339 date-time (2026-12-01T09:37:00Z, 2026-12-01T10:37:00.123456+01:00),
+// years 0001..9999, every field in range (leap years, leap seconds are not).
+bool is_rfc3339(std::string_view text) noexcept;
+
 bool is_currency(std::string_view text) noexcept;
 bool is_email(std::string_view text) noexcept;
 // Characters (UTF-8 code points) in valid UTF-8 text.

@@ -2,8 +2,9 @@
 // How the domain's records leave bankd as JSON. One function per record, so
 // every endpoint that returns an account returns the same account.
 
-#include "bank/accounts.hpp"
+#include "bank/history.hpp"
 #include "bank/records.hpp"
+#include "http/message.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -12,7 +13,14 @@ namespace bankd::api {
 nlohmann::json user_json(const bank::user& u);
 nlohmann::json account_json(const bank::account& a);
 nlohmann::json transfer_json(const bank::transfer& t);
-// `account` is the account whose history this is: it decides the direction.
-nlohmann::json history_json(const bank::history_entry& t, std::int64_t account);
+// A transfer with the side of it one account's history shows.
+nlohmann::json history_json(const bank::history_entry& t);
+nlohmann::json statement_json(const bank::statement& s);
+
+// The statement as CSV (RFC 4180, a header line): a row "opening", the
+// entries, a row "closing".
+std::string statement_csv(const bank::statement& s);
+// 200, text/csv.
+http::response csv_response(std::string body);
 
 }  // namespace bankd::api

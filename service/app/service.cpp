@@ -5,6 +5,7 @@
 #include "api/reference_routes.hpp"
 #include "api/routes.hpp"
 #include "bank/services.hpp"
+#include "bank/sweeper.hpp"
 #include "metrics/registry.hpp"
 #include "db/pool.hpp"
 #include "http/listener.hpp"
@@ -79,6 +80,14 @@ struct engine_metrics final : bank::engine_observer {
   metrics::registry& stats;
 };
 
+// The expiry sweeper's reports, into the process's metrics.
+struct sweeper_metrics final : bank::sweeper_observer {
+  explicit sweeper_metrics(metrics::registry& r) : stats(r) {}
+  void on_expired(std::size_t holds) override { stats.observe_expired(holds); }
+  void on_leading(bool leading) override { stats.set_sweeper_leading(leading); }
+  metrics::registry& stats;
+};
+
 // Runs `fn` on `ioc`'s thread and waits for it.
 template <class Fn>
 void run_on(net::io_context& ioc, Fn fn) {
@@ -134,6 +143,8 @@ struct service::impl {
   std::atomic<std::size_t> open_connections{0};
   std::vector<std::unique_ptr<worker>> workers;
   std::unique_ptr<http::listener> listener;
+  std::unique_ptr<sweeper_metrics> sweeper_stats;
+  std::unique_ptr<bank::expiry_sweeper> sweeper;  // on worker 0
   bool stopped = false;
 };
 
@@ -149,6 +160,10 @@ service::service(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   for (auto& w : s.workers) slots.push_back({w->ioc.get_executor(), &w->env});
   const net::ip::tcp::endpoint endpoint(net::ip::make_address(s.cfg.listen_address), s.cfg.port);
   s.listener = std::make_unique<http::listener>(s.workers[0]->ioc.get_executor(), endpoint, std::move(slots));
+  s.sweeper_stats = std::make_unique<sweeper_metrics>(s.stats);
+  s.sweeper = std::make_unique<bank::expiry_sweeper>(pool_params_for(s.cfg).connect, s.offload.get_executor(),
+                                                     s.workers[0]->bank.transfers, bank::sweeper_params{},
+                                                     s.sweeper_stats.get());
 }
 
 service::~service() { shutdown(); }
@@ -162,6 +177,7 @@ void service::start() {
     w->thread = std::thread([&ioc = w->ioc] { ioc.run(); });
   }
   net::co_spawn(s.workers[0]->ioc, s.listener->run(), util::rethrow);
+  net::co_spawn(s.workers[0]->ioc, s.sweeper->run(), util::rethrow);
   log::info("bankd.started")
       .kv("address", s.cfg.listen_address)
       .kv("port", port())
@@ -199,7 +215,10 @@ void service::shutdown() {
   auto& s = *impl_;
   if (s.stopped || s.workers.empty() || !s.workers[0]->thread.joinable()) return;
   s.stopped = true;
-  run_on(s.workers[0]->ioc, [&] { s.listener->close(); });
+  run_on(s.workers[0]->ioc, [&] {
+    s.listener->close();
+    s.sweeper->stop();
+  });
   // Idle keep-alive connections close now; requests in flight are answered.
   for (auto& w : s.workers)
     run_on(w->ioc, [&w] {

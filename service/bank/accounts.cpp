@@ -19,21 +19,21 @@ ON CONFLICT (currency) WHERE kind = 'funding' DO NOTHING
 )sql"};
 
 constexpr db::statement insert_account{"accounts.insert", R"sql(
-INSERT INTO accounts (user_id, currency)
-SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM live_users WHERE id = $1)
-RETURNING id, user_id, currency, balance, rfc3339(created_at) AS created_at,
-          rfc3339(closed_at) AS closed_at
+INSERT INTO accounts (user_id, currency, metadata)
+SELECT $1, $2, $3::jsonb WHERE EXISTS (SELECT 1 FROM live_users WHERE id = $1)
+RETURNING id, user_id, currency, balance, held, metadata::text AS metadata,
+          rfc3339(created_at) AS created_at, rfc3339(closed_at) AS closed_at
 )sql"};
 
 constexpr db::statement select_account{"accounts.select", R"sql(
-SELECT id, user_id, currency, balance, rfc3339(created_at) AS created_at,
-       rfc3339(closed_at) AS closed_at
+SELECT id, user_id, currency, balance, held, metadata::text AS metadata,
+       rfc3339(created_at) AS created_at, rfc3339(closed_at) AS closed_at
   FROM accounts WHERE id = $1 AND kind = 'customer'
 )sql"};
 
 constexpr db::statement select_user_accounts{"accounts.of_user", R"sql(
-SELECT id, user_id, currency, balance, rfc3339(created_at) AS created_at,
-       rfc3339(closed_at) AS closed_at
+SELECT id, user_id, currency, balance, held, metadata::text AS metadata,
+       rfc3339(created_at) AS created_at, rfc3339(closed_at) AS closed_at
   FROM accounts WHERE user_id = $1 AND kind = 'customer' ORDER BY id LIMIT 1000
 )sql"};
 
@@ -43,29 +43,6 @@ UPDATE accounts SET closed_at = now()
 RETURNING id
 )sql"};
 
-constexpr db::statement account_owner{"accounts.owner", R"sql(
-SELECT user_id FROM accounts WHERE id = $1
-)sql"};
-
-// Newest first, both directions, keyset pagination on id: each branch walks
-// its own index (transfers_from/to_history_idx) and stops after $3 rows.
-constexpr db::statement account_history{"accounts.history", R"sql(
-SELECT t.id, t.from_account_id, t.to_account_id, t.currency, t.amount, t.reference,
-       rfc3339(t.created_at) AS created_at, c.id AS counterparty_account_id,
-       u.id AS counterparty_user_id, u.name AS counterparty_name
-  FROM ((SELECT * FROM transfers WHERE from_account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3)
-        UNION ALL
-        (SELECT * FROM transfers WHERE to_account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3)) t
-  JOIN accounts c ON c.id = CASE WHEN t.from_account_id = $1 THEN t.to_account_id ELSE t.from_account_id END
-  JOIN users u ON u.id = c.user_id
- ORDER BY t.id DESC LIMIT $3
-)sql"};
-
-struct owner_row {
-  std::int64_t user_id;
-};
-BOOST_DESCRIBE_STRUCT(owner_row, (), (user_id))
-
 error no_such_account(std::int64_t id) {
   return {errc::not_found, "account " + std::to_string(id) + " does not exist"};
 }
@@ -73,15 +50,15 @@ error not_your_account() { return {errc::forbidden, "not your account"}; }
 
 }  // namespace
 
-net::awaitable<result<account>> account_service::open(call& c, std::int64_t owner,
-                                                      const std::string& currency) {
+net::awaitable<result<account>> account_service::open(call& c, std::int64_t owner, const std::string& currency,
+                                                      const std::optional<std::string>& metadata) {
   if (!c.caller.may_act_for(owner)) co_return error{errc::forbidden, "accounts can only be opened for yourself"};
   // SERIALIZABLE, like deleting a user: otherwise an account could be opened
   // for a user whose deletion commits at the same moment.
   auto done = co_await db_.transact(c, "accounts.open", [&](db::transaction& tx) -> net::awaitable<db::result<db::query_result>> {
     db::batch b;
     b.add(ensure_funding_account, db::params{}.add(currency));
-    b.add(insert_account, db::params{}.add(owner).add(currency));
+    b.add(insert_account, db::params{}.add(owner).add(currency).add(metadata));
     auto sent = co_await tx.execute_and_commit(b);
     if (!sent) co_return sent.error();
     co_return std::move(sent->results[1]);
@@ -130,20 +107,6 @@ net::awaitable<result<void>> account_service::close(call& c, std::int64_t id) {
   if (!done) co_return from_db(done.error(), "accounts.close", effect::write);
   if (!*done) co_return error{errc::balance_not_zero, "only an empty account can be closed"};
   co_return result<void>{};
-}
-
-net::awaitable<result<history_page>> account_service::history(call& c, std::int64_t id, history_query q) {
-  db::batch b;
-  b.add(account_owner, db::params{}.add(id));
-  b.add(account_history, db::params{}.add(id).add(q.before).add(q.limit));
-  auto done = co_await db_.query(c, b, "accounts.history");
-  if (!done) co_return done.error();
-  const auto owner = db::read_optional_row<owner_row>(done->results[0]);
-  if (!owner) co_return no_such_account(id);
-  if (!c.caller.may_act_for(owner->user_id)) co_return not_your_account();
-  history_page page{db::read_rows<history_entry>(done->results[1]), std::nullopt};
-  if (static_cast<std::int64_t>(page.entries.size()) == q.limit) page.next_before = page.entries.back().id;
-  co_return page;
 }
 
 }  // namespace bankd::bank

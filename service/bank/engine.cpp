@@ -22,38 +22,58 @@ namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
-// The whole batch, one column per parameter (see migration 004).
+// The whole batch, one column per parameter (see migration 011).
 constexpr db::statement apply_batch{"engine.apply_batch", R"sql(
-SELECT ord, status, subject, id, from_account_id, to_account_id, currency, amount, reference,
-       created_at, kind
+SELECT ord, outcome, subject, id, kind, status, from_account_id, to_account_id, currency, amount,
+       reference, metadata, created_at, expires_at, pending_id, reverses_transfer_id, held_amount,
+       posted_amount, settled_by, settled_at, reversed_amount, reversals
   FROM bank_apply_batch($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[],
-                        $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::int[])
+                        $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::int[],
+                        $11::bigint[], $12::int[], $13::jsonb[])
 )sql"};
 
+// One answer: the outcome, and the transfer to show (all NULL for a refusal).
 struct batch_row {
   std::int64_t ord = 0;
-  std::string status;
+  std::string outcome;
   std::optional<std::int64_t> subject;
   std::optional<std::int64_t> id;
+  std::optional<std::string> kind;
+  std::optional<std::string> status;
   std::optional<std::int64_t> from_account_id;
   std::optional<std::int64_t> to_account_id;
   std::optional<std::string> currency;
   std::optional<std::int64_t> amount;
   std::optional<std::string> reference;
+  std::optional<std::string> metadata;
   std::optional<std::string> created_at;
-  std::optional<std::string> kind;
+  std::optional<std::string> expires_at;
+  std::optional<std::int64_t> pending_id;
+  std::optional<std::int64_t> reverses_transfer_id;
+  std::optional<std::int64_t> held_amount;
+  std::optional<std::int64_t> posted_amount;
+  std::optional<std::int64_t> settled_by;
+  std::optional<std::string> settled_at;
+  std::optional<std::int64_t> reversed_amount;
+  std::optional<std::string> reversals;
 };
-BOOST_DESCRIBE_STRUCT(batch_row, (), (ord, status, subject, id, from_account_id, to_account_id, currency,
-                                      amount, reference, created_at, kind))
+BOOST_DESCRIBE_STRUCT(batch_row, (), (ord, outcome, subject, id, kind, status, from_account_id, to_account_id,
+                                      currency, amount, reference, metadata, created_at, expires_at, pending_id,
+                                      reverses_transfer_id, held_amount, posted_amount, settled_by, settled_at,
+                                      reversed_amount, reversals))
 
 std::string account_text(std::optional<std::int64_t> id) {
   return "account " + (id ? std::to_string(*id) : std::string("?"));
 }
+std::string transfer_text(std::optional<std::int64_t> id) {
+  return "transfer " + (id ? std::to_string(*id) : std::string("?"));
+}
 
-// A refusal's status, as the domain says it.
+// A refusal's outcome, as the domain says it.
 error refusal(const batch_row& r) {
-  const auto& s = r.status;
+  const auto& s = r.outcome;
   if (s == "account_not_found") return {errc::account_not_found, account_text(r.subject) + " does not exist"};
+  if (s == "not_found") return {errc::not_found, transfer_text(r.subject) + " does not exist"};
   if (s == "forbidden") return {errc::forbidden, account_text(r.subject) + " belongs to another user"};
   if (s == "account_closed") return {errc::account_closed, "a closed account cannot send or receive money"};
   if (s == "account_frozen") return {errc::account_frozen, account_text(r.subject) + " is frozen"};
@@ -64,44 +84,97 @@ error refusal(const batch_row& r) {
   if (s == "balance_overflow") return {errc::invalid, "the credited balance would overflow"};
   if (s == "idempotency_key_reused")
     return {errc::idempotency_key_reused, "this Idempotency-Key was used for a different request"};
+  if (s == "transfer_not_pending")
+    return {errc::transfer_not_pending,
+            transfer_text(r.subject) + " is not a pending transfer: posted, voided, expired or past its deadline"};
+  if (s == "amount_exceeds_pending")
+    return {errc::amount_exceeds_pending, "the amount exceeds what " + transfer_text(r.subject) + " holds"};
+  if (s == "transfer_not_reversible")
+    return {errc::transfer_not_reversible,
+            transfer_text(r.subject) + " did not move money (or is a reversal): it cannot be reversed"};
+  if (s == "reversal_exceeds_remainder")
+    return {errc::reversal_exceeds_remainder,
+            "the amount exceeds what is left to reverse of " + transfer_text(r.subject)};
   if (s == "batch_failed") return {errc::batch_failed, "another transfer of this atomic batch was refused"};
+  if (s == "not_due") return {errc::transfer_refused, transfer_text(r.subject) + " is not due to expire yet"};
   if (s == "refused") return {errc::transfer_refused, "the transfer could not be applied; retry"};
-  log::error("engine.unknown_status").kv("status", s);
+  log::error("engine.unknown_outcome").kv("outcome", s);
   return {errc::internal, "internal error"};
 }
 
-result<movement_outcome> outcome_of(const batch_row& r) {
-  if (r.status != "committed" && r.status != "replayed") return refusal(r);
-  if (!r.id || !r.from_account_id || !r.to_account_id || !r.currency || !r.amount || !r.created_at) {
-    log::error("engine.incomplete_row").kv("ord", r.ord).kv("status", r.status);
+result<movement_outcome> outcome_of(batch_row& r) {
+  if (r.outcome != "committed" && r.outcome != "replayed") return refusal(r);
+  if (!r.id || !r.kind || !r.status || !r.from_account_id || !r.to_account_id || !r.currency || !r.amount ||
+      !r.created_at) {
+    log::error("engine.incomplete_row").kv("ord", r.ord).kv("outcome", r.outcome);
     return error{errc::internal, "internal error"};
   }
-  return movement_outcome{transfer{*r.id, *r.from_account_id, *r.to_account_id, *r.currency, *r.amount,
-                                   r.reference, *r.created_at},
-                          r.status == "replayed"};
+  transfer t{*r.id,
+             std::move(*r.kind),
+             std::move(*r.status),
+             *r.from_account_id,
+             *r.to_account_id,
+             std::move(*r.currency),
+             *r.amount,
+             std::move(r.reference),
+             std::move(r.metadata),
+             std::move(*r.created_at),
+             std::move(r.expires_at),
+             r.pending_id,
+             r.reverses_transfer_id,
+             r.held_amount,
+             r.posted_amount,
+             r.settled_by,
+             std::move(r.settled_at),
+             r.reversed_amount,
+             std::move(r.reversals)};
+  return movement_outcome{std::move(t), r.outcome == "replayed"};
+}
+
+std::string_view kind_name(movement::kind k) {
+  switch (k) {
+    case movement::kind::transfer: return "transfer";
+    case movement::kind::deposit: return "deposit";
+    case movement::kind::pending: return "pending";
+    case movement::kind::post: return "post";
+    case movement::kind::void_hold: return "void";
+    case movement::kind::expire: return "expire";
+    case movement::kind::reverse: return "reverse";
+  }
+  return "transfer";
 }
 
 // The parameters of one batch: element i of every array is movement i.
 struct batch_columns {
-  db::array_literal kinds, from, to, amounts, currencies, owners, initiators, keys, refs, groups;
+  db::array_literal kinds, from, to, amounts, currencies, owners, initiators, keys, refs, groups, targets,
+      timeouts, metas;
 
   void add(const movement& m, int group) {
-    const bool deposit = m.what == movement::kind::deposit;
-    kinds.add(std::string_view(deposit ? "deposit" : "transfer"));
-    if (deposit) from.add_null();
-    else from.add(m.from_account_id);
-    to.add(m.to_account_id);
-    amounts.add(m.amount);
+    using k = movement::kind;
+    const bool names_accounts = m.what == k::transfer || m.what == k::pending;
+    const bool has_target = m.what != k::transfer && m.what != k::pending && m.what != k::deposit;
+    kinds.add(kind_name(m.what));
+    if (names_accounts) from.add(m.from_account_id);
+    else from.add_null();
+    if (names_accounts || m.what == k::deposit) to.add(m.to_account_id);
+    else to.add_null();
+    if (m.amount > 0) amounts.add(m.amount);
+    else amounts.add_null();
     currencies.add(m.currency);
     owners.add(m.debit_owner);
     initiators.add(m.initiator);
     keys.add(std::string_view(m.idempotency_key));
     refs.add(m.reference);
     groups.add(std::int64_t{group});
+    if (has_target) targets.add(m.target_id);
+    else targets.add_null();
+    timeouts.add(m.timeout_seconds);
+    metas.add(m.metadata);
   }
   db::params params() const {
     db::params p;
-    for (const auto* column : {&kinds, &from, &to, &amounts, &currencies, &owners, &initiators, &keys, &refs, &groups})
+    for (const auto* column : {&kinds, &from, &to, &amounts, &currencies, &owners, &initiators, &keys, &refs, &groups,
+                               &targets, &timeouts, &metas})
       p.add(column->text());
     return p;
   }

@@ -5,7 +5,7 @@
 // Requests queue per worker. While a batch is in flight, new arrivals wait
 // and leave together in the next one; there is no timer, so at low load a
 // batch holds one movement and adds no latency. A batch is one call of the
-// SQL function bank_apply_batch (migration 004) in one pipeline, with a
+// SQL function bank_apply_batch (migrations 004, 011) in one pipeline, with a
 // session advisory lock held around its transaction: bankd's batches, on
 // every worker and every instance, run one after another and never conflict
 // with each other, so a hot account costs no retries. Work of any other
@@ -35,21 +35,27 @@
 
 namespace bankd::bank {
 
+// One event for the engine (migration 011 says what each kind does).
 struct movement {
-  enum class kind { transfer, deposit };
+  enum class kind { transfer, deposit, pending, post, void_hold, expire, reverse };
   kind what = kind::transfer;
-  std::int64_t from_account_id = 0;  // ignored for deposits: the currency's funding account pays
-  std::int64_t to_account_id = 0;
-  std::int64_t amount = 0;
+  std::int64_t from_account_id = 0;  // transfer, pending; for deposits the currency's funding account pays
+  std::int64_t to_account_id = 0;    // transfer, pending, deposit
+  std::int64_t amount = 0;           // post, reverse: 0 for all of it; void, expire: unused
   std::optional<std::string> currency;   // the currency the caller expects
   std::optional<std::string> reference;
-  std::optional<std::int64_t> debit_owner;  // the debited account must be this user's; none: the operator
+  // The debited account must be this user's (post, void: the hold's debited
+  // account; reverse: the original's credited account); none: the operator.
+  std::optional<std::int64_t> debit_owner;
   std::int64_t initiator = 0;             // the idempotency scope: who asks (0: the operator)
   std::string idempotency_key;
+  std::int64_t target_id = 0;                   // post, void, expire, reverse: the transfer acted on
+  std::optional<std::int64_t> timeout_seconds;  // pending: until it expires; none: never
+  std::optional<std::string> metadata;          // a JSON object, as text
 };
 
 struct movement_outcome {
-  transfer record;
+  transfer record;        // the new row; for post, void and expire the hold they settled
   bool replayed = false;  // an earlier request with this key already did it
 };
 

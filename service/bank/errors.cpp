@@ -43,6 +43,10 @@ std::string_view code_name(errc e) noexcept {
     case errc::user_holds_money: return "user_holds_money";
     case errc::transfer_refused: return "transfer_refused";
     case errc::batch_failed: return "batch_failed";
+    case errc::transfer_not_pending: return "transfer_not_pending";
+    case errc::amount_exceeds_pending: return "amount_exceeds_pending";
+    case errc::transfer_not_reversible: return "transfer_not_reversible";
+    case errc::reversal_exceeds_remainder: return "reversal_exceeds_remainder";
     case errc::service_unavailable: return "service_unavailable";
     case errc::outcome_unknown: return "outcome_unknown";
     case errc::retries_exhausted: return "retries_exhausted";

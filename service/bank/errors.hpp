@@ -33,6 +33,10 @@ enum class errc {
   user_holds_money,        // only a user with empty accounts can be deleted
   transfer_refused,        // the accounts changed while the transfer ran; retry
   batch_failed,            // an atomic batch was not applied because another item failed
+  transfer_not_pending,    // post or void of a transfer that is not an open hold
+  amount_exceeds_pending,  // a post of more than the hold
+  transfer_not_reversible,     // a reversal of a transfer that moved no money, or of a reversal
+  reversal_exceeds_remainder,  // a reversal of more than is left to give back
   // Not the caller's fault; retry later.
   service_unavailable,  // nothing was sent to the database (pool exhausted, database unreachable)
   outcome_unknown,      // the change was sent and its outcome is unknown; replay with the same key

@@ -8,10 +8,9 @@ namespace net = boost::asio;
 namespace {
 
 constexpr db::statement select_transfer{"transfers.select", R"sql(
-SELECT t.id, t.from_account_id, t.to_account_id, t.currency, t.amount, t.reference,
-       rfc3339(t.created_at) AS created_at, f.user_id AS from_user_id, d.user_id AS to_user_id
-  FROM transfers t JOIN accounts f ON f.id = t.from_account_id JOIN accounts d ON d.id = t.to_account_id
- WHERE t.id = $1
+SELECT v.*, f.user_id AS from_user_id, d.user_id AS to_user_id
+  FROM transfer_views v JOIN accounts f ON f.id = v.from_account_id JOIN accounts d ON d.id = v.to_account_id
+ WHERE v.id = $1
 )sql"};
 
 struct owned_transfer : transfer {
@@ -20,11 +19,25 @@ struct owned_transfer : transfer {
 };
 BOOST_DESCRIBE_STRUCT(owned_transfer, (transfer), (from_user_id, to_user_id))
 
+// The sweeper's key for expiring hold `id`. It has spaces, which no
+// Idempotency-Key may have, so no request can take it first; two sweeps of
+// one hold are a replay.
+std::string expiry_key(std::int64_t id) { return "bankd expire " + std::to_string(id); }
+
+std::optional<error> invalid_request(const transfer_request& req) {
+  if (req.from_account_id == req.to_account_id)
+    return error{errc::same_account, "'from_account_id' and 'to_account_id' must differ"};
+  if (req.timeout_seconds && !req.pending) return error{errc::invalid, "'timeout_seconds' needs 'pending': true"};
+  if (req.timeout_seconds && (*req.timeout_seconds < 1 || *req.timeout_seconds > max_hold_seconds))
+    return error{errc::invalid, "'timeout_seconds' must be 1.." + std::to_string(max_hold_seconds)};
+  return std::nullopt;
+}
+
 }  // namespace
 
 movement transfer_service::transfer_movement(const call& c, const transfer_request& req) const {
   movement m;
-  m.what = movement::kind::transfer;
+  m.what = req.pending ? movement::kind::pending : movement::kind::transfer;
   m.from_account_id = req.from_account_id;
   m.to_account_id = req.to_account_id;
   m.amount = req.amount;
@@ -33,16 +46,34 @@ movement transfer_service::transfer_movement(const call& c, const transfer_reque
   if (!c.caller.is_operator) m.debit_owner = c.caller.user_id;
   m.initiator = c.caller.user_id;
   m.idempotency_key = req.idempotency_key;
+  m.timeout_seconds = req.timeout_seconds;
+  m.metadata = req.metadata;
   return m;
 }
 
-net::awaitable<result<transfer_outcome>> transfer_service::transfer(call& c, const transfer_request& req) {
-  if (req.from_account_id == req.to_account_id)
-    co_return error{errc::same_account, "'from_account_id' and 'to_account_id' must differ"};
+movement transfer_service::settle_movement(const call& c, movement::kind what, const settle_request& req) const {
+  movement m;
+  m.what = what;
+  m.target_id = req.transfer_id;
+  m.amount = req.amount;
+  if (what == movement::kind::reverse) m.reference = req.reference;
+  if (!c.caller.is_operator) m.debit_owner = c.caller.user_id;
+  m.initiator = c.caller.user_id;
+  m.idempotency_key = req.idempotency_key;
+  m.metadata = req.metadata;
+  return m;
+}
+
+net::awaitable<result<transfer_outcome>> transfer_service::submit_one(call& c, movement m) {
   std::vector<movement> one;
-  one.push_back(transfer_movement(c, req));
+  one.push_back(std::move(m));
   auto done = co_await engine_.submit(c, std::move(one), false);
   co_return std::move(done.at(0));
+}
+
+net::awaitable<result<transfer_outcome>> transfer_service::transfer(call& c, const transfer_request& req) {
+  if (auto refused = invalid_request(req)) co_return std::move(*refused);
+  co_return co_await submit_one(c, transfer_movement(c, req));
 }
 
 net::awaitable<result<transfer_outcome>> transfer_service::deposit(call& c, const transfer_request& req) {
@@ -54,25 +85,57 @@ net::awaitable<result<transfer_outcome>> transfer_service::deposit(call& c, cons
   m.reference = req.reference;
   m.initiator = operator_user_id;
   m.idempotency_key = req.idempotency_key;
-  std::vector<movement> one;
-  one.push_back(std::move(m));
-  auto done = co_await engine_.submit(c, std::move(one), false);
-  co_return std::move(done.at(0));
+  m.metadata = req.metadata;
+  co_return co_await submit_one(c, std::move(m));
+}
+
+net::awaitable<result<transfer_outcome>> transfer_service::post(call& c, const settle_request& req) {
+  co_return co_await submit_one(c, settle_movement(c, movement::kind::post, req));
+}
+
+net::awaitable<result<transfer_outcome>> transfer_service::void_hold(call& c, const settle_request& req) {
+  co_return co_await submit_one(c, settle_movement(c, movement::kind::void_hold, req));
+}
+
+net::awaitable<result<transfer_outcome>> transfer_service::reverse(call& c, const settle_request& req) {
+  co_return co_await submit_one(c, settle_movement(c, movement::kind::reverse, req));
+}
+
+net::awaitable<std::vector<result<transfer_outcome>>> transfer_service::expire(call& c,
+                                                                            const std::vector<std::int64_t>& ids) {
+  if (!c.caller.is_operator)
+    co_return std::vector<result<transfer_outcome>>(ids.size(), error{errc::forbidden, "holds expire by bankd only"});
+  std::vector<movement> items;
+  for (const auto id : ids) {
+    movement m;
+    m.what = movement::kind::expire;
+    m.target_id = id;
+    m.initiator = operator_user_id;
+    m.idempotency_key = expiry_key(id);
+    items.push_back(std::move(m));
+  }
+  co_return co_await engine_.submit(c, std::move(items), false);
 }
 
 net::awaitable<std::vector<result<transfer_outcome>>> transfer_service::transfer_batch(
-    call& c, const std::vector<transfer_request>& reqs, bool atomic) {
+    call& c, const std::vector<batch_item>& reqs, bool atomic) {
   std::vector<result<transfer_outcome>> answers(reqs.size(), error{errc::internal, "internal error"});
   std::vector<movement> items;
   std::vector<std::size_t> positions;  // where each movement's answer goes
   std::optional<std::size_t> invalid;
   for (std::size_t i = 0; i < reqs.size(); ++i) {
-    if (reqs[i].from_account_id == reqs[i].to_account_id) {
-      answers[i] = error{errc::same_account, "'from_account_id' and 'to_account_id' must differ"};
-      if (!invalid) invalid = i;
-      continue;
+    const auto& r = reqs[i];
+    if (r.what == batch_item::action::transfer) {
+      if (auto refused = invalid_request(r.transfer)) {
+        answers[i] = std::move(*refused);
+        if (!invalid) invalid = i;
+        continue;
+      }
+      items.push_back(transfer_movement(c, r.transfer));
+    } else {
+      const auto what = r.what == batch_item::action::post ? movement::kind::post : movement::kind::void_hold;
+      items.push_back(settle_movement(c, what, r.settle));
     }
-    items.push_back(transfer_movement(c, reqs[i]));
     positions.push_back(i);
   }
   if (atomic && invalid) {  // nothing is sent: the batch cannot commit whole

@@ -95,7 +95,7 @@ registry::registry()
                      .Register(*registry_)),
       batch_size_(prom::BuildHistogram()
                       .Name("bankd_engine_batch_movements")
-                      .Help("Movements (transfers, deposits) per batch of the transfer engine")
+                      .Help("Movements (transfers, deposits, holds, ...) per batch of the transfer engine")
                       .Register(*registry_)
                       .Add({}, batch_buckets)),
       batch_seconds_(prom::BuildHistogram()
@@ -116,7 +116,17 @@ registry::registry()
                   .Name("bankd_engine_queued_movements")
                   .Help("Movements waiting for the next batch, all workers")
                   .Register(*registry_)
-                  .Add({})) {}
+                  .Add({})),
+      expired_(prom::BuildCounter()
+                   .Name("bankd_holds_expired_total")
+                   .Help("Holds this process's sweeper expired")
+                   .Register(*registry_)
+                   .Add({})),
+      sweeper_leading_(prom::BuildGauge()
+                           .Name("bankd_sweeper_leading")
+                           .Help("1 while this process's sweeper holds the sweeping lock")
+                           .Register(*registry_)
+                           .Add({})) {}
 
 void registry::observe_batch(std::size_t movements, double seconds, int attempts) {
   batch_size_.Observe(static_cast<double>(movements));
@@ -133,6 +143,10 @@ void registry::observe_movement(std::string_view outcome) {
 }
 
 void registry::add_queued(std::int64_t delta) { queued_.Increment(static_cast<double>(delta)); }
+
+void registry::observe_expired(std::size_t holds) { expired_.Increment(static_cast<double>(holds)); }
+
+void registry::set_sweeper_leading(bool leading) { sweeper_leading_.Set(leading ? 1 : 0); }
 
 void registry::observe_request(std::string_view method, std::string_view route, unsigned status,
                               double seconds) {

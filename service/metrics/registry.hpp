@@ -34,6 +34,9 @@ public:
   void observe_batch(std::size_t movements, double seconds, int attempts);
   void observe_movement(std::string_view outcome);
   void add_queued(std::int64_t delta);
+  // The expiry sweeper: holds it expired, and whether this process leads.
+  void observe_expired(std::size_t holds);
+  void set_sweeper_leading(bool leading);
   // Pools to report; they must outlive this object or be removed before.
   void add_pool(const db::pool_stats* stats) { pools_.push_back(stats); }
 
@@ -51,6 +54,8 @@ private:
   prometheus::Histogram& batch_attempts_;
   prometheus::Family<prometheus::Counter>& movements_;
   prometheus::Gauge& queued_;
+  prometheus::Counter& expired_;
+  prometheus::Gauge& sweeper_leading_;
   std::vector<const db::pool_stats*> pools_;
 };
 

@@ -11,8 +11,8 @@ const checker = new contract(JSON.parse(readFileSync(process.env.BANKD_OPENAPI_J
 
 const json = { 'content-type': 'application/json' };
 const transfer = {
-  id: 7, from_account_id: 1, to_account_id: 2, currency: 'EUR', amount: 2500,
-  reference: null, created_at: '2026-12-01T09:37:00.123456Z',
+  id: 7, kind: 'transfer', status: 'posted', from_account_id: 1, to_account_id: 2, currency: 'EUR', amount: 2500,
+  reference: null, metadata: null, created_at: '2026-12-01T09:37:00.123456Z', reversed_amount: 0, reversals: [],
 };
 const error = (code) => JSON.stringify({ error: { code, message: 'm' } });
 const created = {
@@ -37,7 +37,7 @@ test('a 201 with a required field missing fails', () => {
 });
 
 test('a 201 with a field the schema does not have fails', () => {
-  fails({ ...created, body: JSON.stringify({ ...transfer, fee: 1 }) }, /additional properties/);
+  fails({ ...created, body: JSON.stringify({ ...transfer, fee: 1 }) }, /unevaluated properties/);
 });
 
 test('an amount beyond 2^53 or a lower-case currency fails', () => {
@@ -77,7 +77,10 @@ test('a 401 without WWW-Authenticate fails', () => {
 });
 
 test('a closed account without closed_at, or an open one with it, fails', () => {
-  const account = { id: 3, user_id: 2, currency: 'EUR', balance: 0, status: 'closed', created_at: transfer.created_at };
+  const account = {
+    id: 3, user_id: 2, currency: 'EUR', balance: 0, held: 0, available: 0, status: 'closed', metadata: null,
+    created_at: transfer.created_at,
+  };
   const read = { method: 'GET', target: '/accounts/3', status: 200, headers: json, body_bytes: 100 };
   fails({ ...read, body: JSON.stringify(account) }, /closed_at/);
   passes({ ...read, body: JSON.stringify({ ...account, closed_at: transfer.created_at }) });
@@ -87,6 +90,16 @@ test('a closed account without closed_at, or an open one with it, fails', () => 
 test('a 204 with a body, or JSON with another Content-Type, fails', () => {
   fails({ method: 'DELETE', target: '/accounts/3', status: 204, headers: {}, body_bytes: 2 }, /without a body/);
   fails({ ...created, headers: { 'content-type': 'text/plain', location: '/transfers/7' } }, /Content-Type/);
+});
+
+test('a hold with a status it cannot have, or metadata that is not string values, fails', () => {
+  const hold = { ...transfer, kind: 'pending', status: 'pending', held_amount: 2500 };
+  passes({ ...created, body: JSON.stringify(hold) });
+  fails({ ...created, body: JSON.stringify({ ...hold, status: 'held' }) }, /status must be equal to one of the allowed values/);
+  fails({ ...created, body: JSON.stringify({ ...hold, metadata: { n: 1 } }) }, /metadata/);
+  const settled = { method: 'POST', target: '/transfers/7/post', status: 200, headers: json, body_bytes: 100 };
+  passes({ ...settled, body: JSON.stringify({ ...hold, status: 'posted', held_amount: 0, posted_amount: 100 }) });
+  fails({ ...settled, status: 409, body: error('insufficient_funds') }, /transfer_not_pending/);
 });
 
 test('an unknown path must get the router 404, a known path with another method its 405 and Allow', () => {

@@ -121,6 +121,15 @@ class bank_world {
 
   test::pg_session& sql() { return sql_; }
 
+  // A hold made by the operator; it moves no balance.
+  std::int64_t hold(std::int64_t from, std::int64_t to, std::int64_t amount) {
+    auto made = op.post("/transfers", {{"from_account_id", from}, {"to_account_id", to}, {"amount", amount},
+                                       {"pending", true}},
+                        {{"Idempotency-Key", next_key()}});
+    REQUIRE(made.status == 201);
+    return made.json()["id"].get<std::int64_t>();
+  }
+
  private:
   std::int64_t send(const test::funded_account& as, std::int64_t from, std::int64_t to,
                     std::int64_t amount) {
@@ -273,6 +282,50 @@ std::vector<row> matrix() {
          return request_spec{"GET", path("/transfers/", x.received_transfer)};
        }},
 
+      {"POST /transfers (a hold on the owner's account)", owner_or_operator(201),
+       [](w& world, const t& x, caller) {
+         return request_spec{"POST", "/transfers",
+                             json{{"from_account_id", x.owner.account_id},
+                                  {"to_account_id", world.third.account_id},
+                                  {"amount", 8},
+                                  {"pending", true}},
+                             {{"Idempotency-Key", world.next_key()}}};
+       }},
+      {"POST /transfers/{id}/post (a hold on the owner's account)", owner_or_operator(200),
+       [](w& world, const t& x, caller) {
+         const auto hold = world.hold(x.owner.account_id, world.third.account_id, 9);
+         return request_spec{"POST", path("/transfers/", hold, "/post"), json{{"amount", 6}},
+                             {{"Idempotency-Key", world.next_key()}},
+                             movement{x.owner.account_id, world.third.account_id, 6}};
+       }},
+      {"POST /transfers/{id}/void (a hold on the owner's account)", owner_or_operator(200),
+       [](w& world, const t& x, caller) {
+         const auto hold = world.hold(x.owner.account_id, world.third.account_id, 9);
+         return request_spec{"POST", path("/transfers/", hold, "/void"), json::object(),
+                             {{"Idempotency-Key", world.next_key()}}};
+       }},
+      // The receiver gives money back, not the sender.
+      {"POST /transfers/{id}/reverse (owner received it)", owner_or_operator(201),
+       [](w& world, const t& x, caller) {
+         return request_spec{"POST", path("/transfers/", x.received_transfer, "/reverse"), json::object(),
+                             {{"Idempotency-Key", world.next_key()}},
+                             movement{x.owner.account_id, world.third.account_id, 1}};
+       }},
+      {"POST /transfers/{id}/reverse (owner sent it)", operator_only(201),
+       [](w& world, const t& x, caller) {
+         return request_spec{"POST", path("/transfers/", x.sent_transfer, "/reverse"), json::object(),
+                             {{"Idempotency-Key", world.next_key()}},
+                             movement{world.third.account_id, x.owner.account_id, 1}};
+       }},
+      {"GET /accounts/{id}/balance", owner_or_operator(200),
+       [](w&, const t& x, caller) {
+         return request_spec{"GET", path("/accounts/", x.owner.account_id, "/balance")};
+       }},
+      {"GET /accounts/{id}/statement", owner_or_operator(200),
+       [](w&, const t& x, caller) {
+         return request_spec{"GET", path("/accounts/", x.owner.account_id, "/statement")};
+       }},
+
       {"POST /audit/balances", operator_only(200),
        [](w&, const t& x, caller) {
          return request_spec{"POST", "/audit/balances",
@@ -337,6 +390,9 @@ TEST_CASE(
     CHECK(std::stoll(r[1]) == world.expected[id]);
   }
   CHECK(sql.scalar_int("SELECT sum(balance) FROM accounts") == 0);
+  // Every hold that was made and not posted or voided is still held.
+  CHECK(sql.scalar_int("SELECT sum(held) FROM accounts") ==
+        sql.scalar_int("SELECT coalesce(sum(amount), 0) FROM holds"));
   // No user debited an account that is not its own (the operator is user 0).
   CHECK(sql.scalar_int(R"sql(
       SELECT count(*) FROM transfers t JOIN accounts a ON a.id = t.from_account_id

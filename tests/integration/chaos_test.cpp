@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -55,8 +56,10 @@ void check_survived(const lt::run_report& r) {
   CHECK(r.resolved_committed + r.resolved_not_committed == r.ambiguous);
   CHECK(r.acknowledged > 100);
   CHECK(r.ledger_checked);
-  for (const auto& [status, count] : r.statuses) {
-    INFO(count << " x " << status);
+  for (const auto& [label, count] : r.statuses) {
+    INFO(count << " x " << label);
+    // "503 ...", or with --mix "post 503 ...".
+    const auto status = label.substr(std::min(label.find_first_of("0123456789"), label.size()));
     const bool server_error = status.starts_with("5") && !status.starts_with("503");
     CHECK_FALSE(server_error);  // an outage is a 503, never a 500
   }
@@ -149,6 +152,20 @@ TEST_CASE("chaos: clients that give up mid-request leave nothing unresolved") {
   CHECK(r.chaos.injected.at("drop-clients") > 0);
   CHECK(r.statuses.count("hung up after sending") == 1);
   CHECK(r.ambiguous > 0);  // given up on after sending: only a replay can tell
+}
+
+TEST_CASE("chaos: holds, posts, voids and reversals through killed backends, a restart and dropped clients") {
+  test::scratch_database db;
+  test::bankd_server server(db.conninfo());
+  auto o = chaos_run(server.port(), db, {"kill-backends", "restart-db", "drop-clients"});
+  o.mix = lt::parse_mix("transfer=70,pending=20,post=7,void=3,reverse=2");
+  o.hold_timeout_max = 2;
+  const auto r = run_and_print(o);
+  check_survived(r);
+  check_recovered(r, "kill-backends", 1);
+  check_recovered(r, "restart-db", 1);
+  CHECK(r.statuses.count("post 200") == 1);
+  CHECK(r.statuses.count("void 200") == 1);
 }
 
 TEST_CASE("chaos: bankd killed with SIGKILL mid-run and started again") {

@@ -93,7 +93,7 @@ TEST_CASE("an error inside a pipelined transaction rolls back and leaves the con
   REQUIRE_FALSE(r);
   CHECK(r.error().code == db::errc::check_violation);
   CHECK(r.error().sqlstate == "23514");
-  CHECK(r.error().constraint == "accounts_balance_non_negative");
+  CHECK(r.error().constraint == "accounts_available_non_negative");
   CHECK(conn->is_usable());
   CHECK(check.scalar_int("SELECT count(*) FROM accounts") == 1);
   CHECK(check.scalar_int("SELECT balance FROM accounts WHERE id = $1", {account}) == 50);

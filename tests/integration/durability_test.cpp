@@ -18,9 +18,12 @@ using namespace bankd;
 namespace {
 
 // Cluster-wide, for the length of one case (the target is SERIAL in ctest).
+// The test cluster runs with synchronous_commit off for speed; these cases
+// need the production default.
 class slow_wal_writer {
  public:
   explicit slow_wal_writer(test::pg_session& admin) : admin_(admin) {
+    admin_.exec("ALTER SYSTEM SET synchronous_commit = on");
     admin_.exec("ALTER SYSTEM SET wal_writer_delay = '10s'");
     admin_.exec("ALTER SYSTEM SET wal_writer_flush_after = '1GB'");
     admin_.exec("SELECT pg_reload_conf()");
@@ -29,6 +32,7 @@ class slow_wal_writer {
     admin_.exec("CHECKPOINT");
   }
   ~slow_wal_writer() {
+    admin_.exec("ALTER SYSTEM RESET synchronous_commit");
     admin_.exec("ALTER SYSTEM RESET wal_writer_delay");
     admin_.exec("ALTER SYSTEM RESET wal_writer_flush_after");
     admin_.exec("SELECT pg_reload_conf()");

@@ -80,6 +80,43 @@ TEST_CASE("options parse distributions, URLs and durations") {
   CHECK(lt::parse_options(static_cast<int>(std::size(counted)), counted).duration.count() == 0);
 }
 
+TEST_CASE("the operation mix: weights by name, and what it cannot be combined with") {
+  const auto m = lt::parse_mix("transfer=70,pending=20,post=7,void=3");
+  CHECK(m.transfer == 70);
+  CHECK(m.pending == 20);
+  CHECK(m.post == 7);
+  CHECK(m.void_hold == 3);
+  CHECK(m.reverse == 0);
+  CHECK_FALSE(m.transfers_only());
+  CHECK(lt::parse_mix("reverse=1").total() == 1);
+  for (const char* bad : {"", "transfer", "transfer=-1", "transfer=1.5", "refund=3", "transfer=0"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(lt::parse_mix(bad), std::invalid_argument);
+  }
+  const char* mixed[] = {"bank-loadtest", "--operator-key", "k", "--mix", "transfer=1,void=1", "--hold-timeout", "5"};
+  const auto o = lt::parse_options(static_cast<int>(std::size(mixed)), mixed);
+  CHECK(o.mix.void_hold == 1);
+  CHECK(o.hold_timeout_max == 5);
+  const char* batched[] = {"bank-loadtest", "--operator-key", "k", "--mix", "transfer=1,post=1", "--batch", "10"};
+  CHECK_THROWS_AS(lt::parse_options(static_cast<int>(std::size(batched)), batched), std::invalid_argument);
+
+  // The planner draws operations by the weights: none of a zero weight.
+  const std::vector<std::size_t> currency_of(10, 0);
+  lt::transfer_planner planner(lt::parse_distribution("uniform"), currency_of, 1, 10, 7,
+                               lt::parse_mix("transfer=1,pending=1,post=0,void=2"), 3);
+  std::map<lt::operation, int> seen;
+  for (int i = 0; i < 4000; ++i) ++seen[planner.next_operation()];
+  CHECK(seen[lt::operation::post] == 0);
+  CHECK(seen[lt::operation::reverse] == 0);
+  CHECK(seen[lt::operation::void_hold] > seen[lt::operation::transfer] * 3 / 2);
+  for (int i = 0; i < 100; ++i) {
+    const auto t = planner.hold_timeout();
+    CHECK((t >= 1 && t <= 3));
+    const auto part = planner.part_of(50);
+    CHECK((part >= 1 && part <= 50));
+  }
+}
+
 TEST_CASE("chaos options take known faults and refuses what they cannot run without") {
   const char* chaos[] = {"bank-loadtest",
                          "--operator-key",
@@ -145,13 +182,53 @@ TEST_CASE("zipf favours low ranks") {
   CHECK(counts[0] > 2'000);
 }
 
+TEST_CASE("answers to holds, posts, voids and reversals are classified by what they prove") {
+  lt::run_record record;
+  record.run_id = "r";
+  record.accounts = {{10, 1, "k", "EUR", 100}, {11, 2, "k2", "EUR", 0}};
+  auto& hold = record.attempts.emplace_back();
+  hold.what = lt::operation::pending;
+  hold.to = 1;
+  hold.amount = 40;
+  hold.transfer_id = 5;
+  auto& post = record.attempts.emplace_back();
+  post.seq = 1;
+  post.what = lt::operation::post;
+  post.to = 1;
+  post.amount = 30;
+  const auto posted = lt::reply{200, R"({"id":5,"kind":"pending","status":"posted","from_account_id":10,)"
+                                     R"("to_account_id":11,"amount":40,"posted_amount":30,"held_amount":0})", false};
+  const auto meaning = lt::classify_attempt(posted, record, post, true);
+  CHECK(meaning.kind == lt::outcome::acknowledged);
+  CHECK(meaning.label == "post 200");
+  CHECK(meaning.anomaly.empty());
+  post.amount = 31;  // the answer posted another amount
+  CHECK(lt::classify_attempt(posted, record, post, true).anomaly != "");
+  post.amount = 30;
+  post.what = lt::operation::void_hold;  // a void answered as posted
+  CHECK(lt::classify_attempt(posted, record, post, true).anomaly != "");
+  // A hold replayed after it expired shows it expired; made fresh, it must be pending.
+  const auto expired = lt::reply{201, R"({"id":5,"kind":"pending","status":"expired","from_account_id":10,)"
+                                      R"("to_account_id":11,"amount":40,"held_amount":0})", true};
+  CHECK(lt::classify_attempt(expired, record, hold, false).anomaly.empty());
+  auto made = expired;
+  made.replayed = false;
+  CHECK(lt::classify_attempt(made, record, hold, true).anomaly != "");
+  const auto late = lt::reply{409, R"({"error":{"code":"transfer_not_pending","message":"x"}})", false};
+  CHECK(lt::classify_attempt(late, record, post, true).label == "void 409 transfer_not_pending");
+  CHECK(lt::classify_attempt(late, record, post, true).kind == lt::outcome::refused);
+}
+
 TEST_CASE("answers to transfers are classified by what they prove") {
   const lt::account from{10, 1, "k", "EUR", 0}, to{11, 2, "k2", "EUR", 0};
   const auto created =
-      lt::reply{201, R"({"id":5,"from_account_id":10,"to_account_id":11,"amount":7})", false};
+      lt::reply{201, R"({"id":5,"kind":"transfer","status":"posted","from_account_id":10,"to_account_id":11,"amount":7})",
+                false};
   CHECK(lt::classify_transfer(created, from, to, 7, true).kind == lt::outcome::acknowledged);
   CHECK(lt::classify_transfer(created, from, to, 7, true).transfer_id == 5);
   CHECK(lt::classify_transfer(created, from, to, 8, true).anomaly != "");
+  const auto hold = lt::reply{201, R"({"id":5,"kind":"pending","status":"pending","from_account_id":10,"to_account_id":11,"amount":7})", false};
+  CHECK(lt::classify_transfer(hold, from, to, 7, true).anomaly != "");  // a hold is not the transfer asked for
   auto replayed = created;
   replayed.replayed = true;
   CHECK(lt::classify_transfer(replayed, from, to, 7, true).anomaly != "");

@@ -73,7 +73,9 @@ TEST_CASE("every domain outcome has a status and a stable code") {
       {errc::currency_mismatch, 422}, {errc::account_closed, 409},    {errc::account_frozen, 409},    {errc::idempotency_key_reused, 422},
       {errc::email_taken, 409},       {errc::balance_not_zero, 409},  {errc::user_holds_money, 409},
       {errc::transfer_refused, 409},  {errc::batch_failed, 409},      {errc::service_unavailable, 503},
-      {errc::outcome_unknown, 503},   {errc::retries_exhausted, 503}, {errc::internal, 500}};
+      {errc::outcome_unknown, 503},   {errc::retries_exhausted, 503}, {errc::internal, 500},
+      {errc::transfer_not_pending, 409}, {errc::amount_exceeds_pending, 422},
+      {errc::transfer_not_reversible, 409}, {errc::reversal_exceeds_remainder, 409}};
   std::set<std::string_view> codes;
   for (const auto& [e, status] : expected) {
     const auto err = api::from_bank({e, "m"});

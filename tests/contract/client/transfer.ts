@@ -1,7 +1,7 @@
 // A bankd client in TypeScript, typed only by what openapi-typescript
 // generates from docs/openapi.yaml (bankd-api.ts, made by client_test.sh):
-// two users, two accounts, a deposit, a transfer and its replay, and a
-// refused transfer, against a running bankd.
+// two users, two accounts, a deposit, a transfer and its replay, a
+// refused transfer, and a hold posted in part, against a running bankd.
 //
 //   node out/transfer.js BASE_URL OPERATOR_KEY
 //
@@ -80,6 +80,24 @@ expect(`a transfer beyond the balance is refused with ${refused.response.status}
 expect('the balances are 7500 and 2500',
        (await balance(adaAccount)) === 7_500 && (await balance(bobAccount)) === 2_500);
 
+const hold = await asAda.POST('/transfers', {
+  params: { header: { 'Idempotency-Key': `hold-${run}` } },
+  body: { from_account_id: adaAccount, to_account_id: bobAccount, amount: 1_000, pending: true, timeout_seconds: 600,
+          metadata: { order: run } },
+});
+expect('a hold of 1000 is a 201, pending', hold.response.status === 201 && hold.data?.status === 'pending');
+const holdId = hold.data?.id ?? 0;
+const post = await asAda.POST('/transfers/{id}/post', {
+  params: { path: { id: holdId }, header: { 'Idempotency-Key': `post-${run}` } },
+  body: { amount: 400 },
+});
+expect('posting 400 of it answers the hold, posted',
+       post.response.status === 200 && post.data?.status === 'posted' && post.data?.posted_amount === 400);
+const statement = await operator.GET('/accounts/{id}/statement', { params: { path: { id: adaAccount } } });
+// JSON unless CSV is asked for: the document lists both.
+const closing = typeof statement.data === 'object' ? statement.data.closing.balance : undefined;
+expect('the statement closes at 7100, the balance', closing === 7_100 && (await balance(adaAccount)) === 7_100);
+
 // The generated types must constrain calls, not just exist: each of these
 // is an error the compiler has to find (tsc fails on an unused expectation).
 async function mistakes(): Promise<void> {
@@ -89,6 +107,8 @@ async function mistakes(): Promise<void> {
   await asAda.POST('/transfers', { body: { from_account_id: 1, to_account_id: 2, amount: 10 } });
   // @ts-expect-error no such path
   await asAda.GET('/transfer/{id}', { params: { path: { id: 1 } } });
+  // @ts-expect-error metadata values are strings
+  await asAda.POST('/transfers', { params: { header: { 'Idempotency-Key': 'k' } }, body: { from_account_id: 1, to_account_id: 2, amount: 10, metadata: { n: 1 } } });
   // @ts-expect-error no such error code
   const wrong: error_code = 'not_enough_money';
   void wrong;
