@@ -5,11 +5,10 @@
 #include "api/exchange.hpp"
 #include "api/json_input.hpp"
 #include "api/json_output.hpp"
+#include "api/query_params.hpp"
 #include "api/routes.hpp"
 
 #include <boost/beast/core/string.hpp>
-#include <boost/url/params_view.hpp>
-#include <boost/url/parse_query.hpp>
 
 #include <map>
 
@@ -24,39 +23,13 @@ constexpr std::int64_t max_history_page = 200;
 constexpr std::int64_t max_statement_page = 1000;
 constexpr std::size_t max_filter_chars = 140;
 
-// The query's parameters, decoded; each name at most once and one of `known`.
-outcome<std::map<std::string, std::string>> query_params(std::string_view query,
-                                                         std::initializer_list<std::string_view> known) {
-  std::map<std::string, std::string> out;
-  if (query.empty()) return out;
-  // A NUL-terminated copy: Boost.URL 1.81's parse_query measures its input
-  // with strlen, and the query is a slice of the request's header buffer.
-  const std::string text(query);
-  if (!boost::urls::parse_query(text)) return invalid("malformed query string");
-  for (const auto& param : boost::urls::params_view(text)) {  // validated: does not throw
-    if (std::find(known.begin(), known.end(), param.key) == known.end())
-      return invalid("unknown query parameter '" + std::string(param.key) + "'");
-    if (!out.emplace(param.key, param.value).second)
-      return invalid("query parameter '" + std::string(param.key) + "' given twice");
-  }
-  return out;
-}
-
-using params = std::map<std::string, std::string>;
+using params = query_map;
 
 outcome<std::optional<std::int64_t>> id_param(const params& p, const std::string& name) {
   const auto it = p.find(name);
   if (it == p.end()) return std::optional<std::int64_t>{};
   if (auto id = parse_path_id(it->second)) return std::optional<std::int64_t>{*id};
   return invalid("'" + name + "' must be a transfer id");
-}
-
-outcome<std::int64_t> limit_param(const params& p, std::int64_t fallback, std::int64_t max) {
-  const auto it = p.find("limit");
-  if (it == p.end()) return fallback;
-  const auto n = parse_path_id(it->second);
-  if (!n || *n > max) return invalid("'limit' must be 1.." + std::to_string(max));
-  return *n;
 }
 
 outcome<std::optional<std::string>> time_param(const params& p, const std::string& name) {

@@ -15,6 +15,7 @@ void add_transfer_routes(route_table& routes, bank::services& bank);
 void add_audit_routes(route_table& routes, bank::services& bank);
 void add_batch_routes(route_table& routes, bank::services& bank);
 void add_ledger_routes(route_table& routes, bank::services& bank);
+void add_event_routes(route_table& routes, bank::services& bank);
 
 inline void add_bank_routes(route_table& routes, bank::services& bank) {
   add_user_routes(routes, bank);
@@ -23,6 +24,7 @@ inline void add_bank_routes(route_table& routes, bank::services& bank) {
   add_audit_routes(routes, bank);
   add_batch_routes(routes, bank);
   add_ledger_routes(routes, bank);
+  add_event_routes(routes, bank);
 }
 
 }  // namespace bankd::api

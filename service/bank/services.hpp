@@ -6,6 +6,7 @@
 #include "bank/accounts.hpp"
 #include "bank/audit.hpp"
 #include "bank/engine.hpp"
+#include "bank/events.hpp"
 #include "bank/history.hpp"
 #include "bank/keys.hpp"
 #include "bank/store.hpp"
@@ -26,7 +27,7 @@ struct services {
   services(db::connection_pool& pool, const settings& cfg, db::transaction_observer* observer,
            engine_observer* engine_stats = nullptr)
       : db(pool, cfg.retries, observer), engine(db, cfg.engine, engine_stats), keys(db, cfg.operator_key),
-        users(db, keys), accounts(db), transfers(db, engine), history(db), audit(db) {}
+        users(db, keys), accounts(db), transfers(db, engine), history(db), events(db), audit(db) {}
 
   store db;
   transfer_engine engine;
@@ -35,6 +36,7 @@ struct services {
   account_service accounts;
   transfer_service transfers;
   history_service history;
+  event_feed events;
   audit_service audit;
 };
 

@@ -21,6 +21,13 @@ const char* begin_sql(isolation level) noexcept;
 
 // How a batch relates to an explicit transaction. Without BEGIN, the statements
 // up to the pipeline's sync point run in one implicit transaction.
+// The durability barrier on its own, for a reader that must not hand out
+// what it saw before it is on disk (see tx_frame::durable_after_unlock):
+// an implicit transaction that commits synchronously, flushing everything
+// that committed before it.
+inline constexpr statement flush_barrier{"db.flush_barrier",
+                                         "SELECT pg_logical_emit_message(true, 'bankd.barrier', '')"};
+
 struct tx_frame {
   std::optional<isolation> begin;  // open a transaction before the batch
   bool commit = false;             // COMMIT after the batch
