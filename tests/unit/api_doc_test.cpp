@@ -42,7 +42,8 @@ status_codes error_table(const std::string& markdown) {
 // under the status bankd gives it.
 std::vector<std::string> undocumented(const status_codes& table) {
   std::vector<std::string> missing;
-  for (int v = static_cast<int>(bank::errc::invalid); v <= static_cast<int>(bank::errc::internal); ++v) {
+  for (int v = static_cast<int>(bank::errc::invalid); v <= static_cast<int>(bank::errc::internal);
+       ++v) {
     const auto e = api::from_bank({static_cast<bank::errc>(v), "m"});
     const auto status = static_cast<unsigned>(e.status);
     const auto row = table.find(status);
