@@ -13,7 +13,7 @@
 # auto_explain logs a request of each endpoint with EXPLAIN (ANALYZE,
 # BUFFERS): the plans bankd's own prepared statements use, once warm. Prints one table
 # (p50, p99, requests/s per endpoint and size) and the plans, and leaves them
-# in $HISTORY_BENCH_DIR.
+# in $HISTORY_BENCH_DIR; the cluster is removed on exit.
 #
 # Environment (default):
 #   HISTORY_BENCH_ROWS ("10000 10000000")  ledger sizes
@@ -53,6 +53,7 @@ bankd_pid=
 cleanup() {
   if [[ -n $bankd_pid ]]; then kill "$bankd_pid" 2>/dev/null || true; wait "$bankd_pid" 2>/dev/null || true; fi
   pg_stop "$work/data" || true
+  rm -rf "$work/data"  # 4 GB at 10^7 rows; the results stay
 }
 trap cleanup EXIT
 
