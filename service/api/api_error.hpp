@@ -9,6 +9,7 @@
 
 #include <boost/system/result.hpp>
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <string_view>
@@ -34,6 +35,16 @@ api_error forbidden(std::string message);  // 403 forbidden
 
 // The status of every domain outcome.
 api_error from_bank(const bank::error& e);
+
+// Enumeration: a resource the caller may not see gets the answer of one that
+// does not exist, byte for byte. For a path's resource: `forbidden` and
+// `not_found` both become 404 not_found with `missing` as the message.
+api_error hiding_others(const bank::error& e, std::string missing);
+// For the debited account of a transfer: `forbidden` (another user's account)
+// becomes the domain's answer for a debited account that does not exist, 404
+// account_not_found "account N does not exist". What the credited side
+// reveals is in docs/security.md.
+api_error hiding_others_debit(const bank::error& e, std::int64_t from_account);
 
 http::response to_response(const api_error& e);
 

@@ -12,6 +12,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace bankd::api {
@@ -33,6 +35,10 @@ http::endpoint secured(bank::services& bank, access level, handler fn);
 
 // The key of a well-formed "Bearer <key>" header, or empty.
 std::string_view bearer_key(std::string_view header);
+
+// The Idempotency-Key header of a request that may have one: none, or 1..255
+// printable ASCII characters (else 422).
+outcome<std::optional<std::string>> optional_idempotency_key(const http::request& req);
 
 // The {id} path parameter as a positive integer; 404 when it is not one.
 outcome<std::int64_t> path_id(const exchange& x, std::string_view name = "id");

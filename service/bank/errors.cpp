@@ -41,6 +41,8 @@ std::string_view code_name(errc e) noexcept {
     case errc::user_holds_money: return "user_holds_money";
     case errc::transfer_refused: return "transfer_refused";
     case errc::batch_failed: return "batch_failed";
+    case errc::limit_reached: return "limit_reached";
+    case errc::rate_limited: return "rate_limited";
     case errc::service_unavailable: return "service_unavailable";
     case errc::outcome_unknown: return "outcome_unknown";
     case errc::retries_exhausted: return "retries_exhausted";

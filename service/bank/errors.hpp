@@ -32,6 +32,8 @@ enum class errc {
   user_holds_money,        // only a user with empty accounts can be deleted
   transfer_refused,        // the accounts changed while the transfer ran; retry
   batch_failed,            // an atomic batch was not applied because another item failed
+  limit_reached,           // a per-user cap (accounts, keys) is reached
+  rate_limited,            // this client failed to authenticate too often; retry later
   // Not the caller's fault; retry later.
   service_unavailable,  // nothing was sent to the database (pool exhausted, database unreachable)
   outcome_unknown,      // the change was sent and its outcome is unknown; replay with the same key

@@ -5,31 +5,41 @@
 
 #include "bank/accounts.hpp"
 #include "bank/audit.hpp"
+#include "bank/auth_limiter.hpp"
+#include "bank/currencies.hpp"
 #include "bank/keys.hpp"
 #include "bank/store.hpp"
 #include "bank/transfers.hpp"
 #include "bank/users.hpp"
 
 #include <string>
+#include <vector>
 
 namespace bankd::bank {
 
 struct settings {
-  std::string operator_key;  // empty: nobody is the operator
+  std::vector<std::string> operator_keys;  // empty: nobody is the operator
   db::retry_policy retries;
+  // Shared by all threads, owned by app/; may be null (no limit, any currency).
+  auth_limiter* limiter = nullptr;
+  const currency_list* currencies = nullptr;
+  std::size_t max_open_accounts_per_user = 100;
 };
 
 struct services {
   services(db::connection_pool& pool, const settings& cfg, db::transaction_observer* observer)
-      : db(pool, cfg.retries, observer), keys(db, cfg.operator_key), users(db, keys), accounts(db),
-        transfers(db), audit(db) {}
+      : db(pool, cfg.retries, observer), keys(db, cfg.operator_keys, cfg.limiter), api_keys(db, keys),
+        users(db, keys), accounts(db, {cfg.currencies, cfg.max_open_accounts_per_user}), transfers(db), audit(db),
+        currencies(cfg.currencies) {}
 
   store db;
   key_verifier keys;
+  key_service api_keys;
   user_service users;
   account_service accounts;
   transfer_service transfers;
   audit_service audit;
+  const currency_list* currencies;  // may be null
 };
 
 }  // namespace bankd::bank

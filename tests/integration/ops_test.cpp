@@ -1,0 +1,169 @@
+// Operations: isolation of the write paths, least privilege of `bankd
+// serve`'s role, request ids, and a log that never stalls the service.
+
+#include "support/bankd_process.hpp"
+#include "support/bankd_server.hpp"
+#include "support/pg_session.hpp"
+#include "support/scratch_database.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+using namespace bankd;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+std::string path(const char* prefix, std::int64_t id, const char* suffix = "") {
+  return std::string(prefix) + std::to_string(id) + suffix;
+}
+
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds within = 10s) {
+  const auto until = std::chrono::steady_clock::now() + within;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+// The interleaving that READ COMMITTED allows: the delete takes its snapshot,
+// the account is opened and committed, then the delete closes the accounts
+// of its snapshot and marks the user deleted. SERIALIZABLE on both sides
+// makes the delete retry and close the new account too.
+TEST_CASE("an account opened while its user is deleted is closed with it, never left open") {
+  test::scratch_database db;
+  test::bankd_server server(db.conninfo());
+  auto op = server.operator_client();
+  auto alice = test::create_funded_account(op, "EUR", 0);
+  test::pg_session blocker(db.conninfo());
+  test::pg_session watch(db.conninfo());
+  blocker.exec("BEGIN");
+  blocker.query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE", {std::to_string(alice.account_id)});
+
+  auto deleting = std::async(std::launch::async, [&] {
+    return server.operator_client().del(path("/users/", alice.user_id)).status;
+  });
+  REQUIRE(eventually([&] {
+    return watch.scalar_int("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND wait_event_type = 'Lock'") > 0;
+  }));
+  auto opened = op.post("/accounts", {{"currency", "EUR"}, {"user_id", alice.user_id}});
+  blocker.exec("ROLLBACK");
+  CHECK(deleting.get() == 204);
+  INFO("open answered " << opened.status << " " << opened.body);
+  CHECK((opened.status == 201 || opened.status == 404));
+  CHECK(watch.scalar_int("SELECT count(*) FROM accounts a JOIN users u ON u.id = a.user_id "
+                         "WHERE u.deleted_at IS NOT NULL AND a.closed_at IS NULL") == 0);
+}
+
+TEST_CASE("bankd serve's role cannot change or remove ledger rows, and the owner cannot either") {
+  test::scratch_database db;
+  test::bankd_server server(db.conninfo());
+  auto op = server.operator_client();
+  test::create_funded_account(op, "EUR", 100);  // one ledger row, written by the serve role
+  test::pg_session serve(db.serve_conninfo());
+  CHECK(serve.scalar("SELECT current_user") == db.name() + "_serve");
+  CHECK(serve.scalar_int("SELECT count(*) FROM transfers") == 1);
+  CHECK(serve.error_state("UPDATE transfers SET amount = amount + 1") == "42501");
+  CHECK(serve.error_state("DELETE FROM transfers") == "42501");
+  CHECK(serve.error_state("TRUNCATE transfers") == "42501");
+  CHECK(serve.error_state("DELETE FROM accounts") == "42501");
+  CHECK(serve.error_state("UPDATE schema_migrations SET name = 'x'") == "42501");
+  CHECK(serve.error_state("CREATE TABLE t (x int)") == "42501");
+  CHECK(serve.error_state("ALTER TABLE transfers DISABLE TRIGGER transfers_append_only") == "42501");
+
+  test::pg_session owner(db.conninfo());
+  CHECK(owner.error_state("UPDATE transfers SET amount = amount + 1") == "42501");  // the trigger
+  CHECK(owner.error_state("DELETE FROM transfers") == "42501");
+  CHECK(owner.error_state("TRUNCATE transfers") == "42501");
+  CHECK(owner.scalar_int("SELECT sum(amount) FROM transfers") == 100);
+}
+
+TEST_CASE("every response carries X-Request-Id: the client's when valid, else a new one") {
+  test::scratch_database db;
+  test::bankd_server server(db.conninfo());
+  auto client = server.client();
+  const std::regex shape("^[A-Za-z0-9._:+/=-]{1,128}$");
+  std::set<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto r = client.get("/healthz");
+    CHECK(std::regex_match(r.header("x-request-id"), shape));
+    ids.insert(r.header("x-request-id"));
+  }
+  CHECK(ids.size() == 5);
+  CHECK(client.request("GET", "/healthz", "", {{"X-Request-Id", "trace-1:a/b=c"}}).header("x-request-id") == "trace-1:a/b=c");
+  for (const std::string& bad : std::vector<std::string>{"has space", std::string(129, 'a'), "quote\"d"}) {
+    auto r = client.request("GET", "/healthz", "", {{"X-Request-Id", bad}});
+    CHECK(r.header("x-request-id") != bad);
+    CHECK(std::regex_match(r.header("x-request-id"), shape));
+  }
+  CHECK_FALSE(client.get("/nowhere").header("x-request-id").empty());
+  CHECK_FALSE(client.get("/users/1").header("x-request-id").empty());  // 401
+  auto big = client.raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n");
+  CHECK(big.status == 431);
+  CHECK_FALSE(big.header("x-request-id").empty());
+}
+
+TEST_CASE("the request log line carries the request id") {
+  test::scratch_database db;
+  char name[] = "/tmp/bankd-log-XXXXXX";
+  const int fd = ::mkstemp(name);
+  REQUIRE(fd >= 0);
+  const auto port = test::free_port();
+  {
+    test::bankd_process bankd(db.conninfo(), port, {{"LOG_LEVEL=info"}, fd});
+    REQUIRE(test::wait_ready(port));
+    test::http_client client(port);
+    CHECK(client.request("GET", "/users/1", "", {{"X-Request-Id", "trace-42"}}).status == 401);
+    CHECK(eventually([&] {
+      std::ifstream in(name);
+      std::stringstream text;
+      text << in.rdbuf();
+      return text.str().find("request_id=trace-42 method=GET path=/users/1") != std::string::npos;
+    }));
+  }
+  ::close(fd);
+  ::unlink(name);
+}
+
+TEST_CASE("a stderr nobody reads does not stall requests, and the log counts the lines it drops") {
+  test::scratch_database db;
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  ::fcntl(pipe_fds[1], F_SETPIPE_SZ, 4096);  // fills after a few dozen lines
+  const auto port = test::free_port();
+  test::bankd_process bankd(db.conninfo(), port, {{"LOG_LEVEL=info"}, pipe_fds[1]});
+  ::close(pipe_fds[1]);
+  REQUIRE(eventually([&] {
+    try {
+      return test::http_client(port).get("/healthz").status == 200;
+    } catch (const std::exception&) {
+      return false;  // not listening yet
+    }
+  }));
+  test::http_client client(port);
+  client.set_timeout(5s);
+  int answered = 0;
+  for (int i = 0; i < 12'000; ++i) answered += client.get("/healthz").status == 200 ? 1 : 0;
+  CHECK(answered == 12'000);
+  const auto metrics = client.get("/metrics").body;
+  const std::regex dropped("bankd_log_lines_dropped_total ([0-9.e+]+)");
+  std::smatch m;
+  REQUIRE(std::regex_search(metrics, m, dropped));
+  CHECK(std::stod(m[1]) > 0);
+  ::close(pipe_fds[0]);
+}
