@@ -70,7 +70,7 @@ http::status status_of(bank::errc e) {
 api_error from_bank(const bank::error& e) {
   const auto status = status_of(e.code);
   const bool later = status == http::status::service_unavailable || status == http::status::too_many_requests;
-  return {status, bank::code_name(e.code), e.message, later};
+  return {status, bank::code_name(e.code), e.message, later, e.note};
 }
 
 std::ostream& operator<<(std::ostream& out, const api_error& e) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -20,7 +21,9 @@ struct api_error {
   http::status status;
   std::string_view code;  // e.g. "insufficient_funds"; always a string literal
   std::string message;
-  bool retry_later = false;  // 503 with Retry-After
+  bool retry_later = false;  // 503 or 429 with Retry-After
+  // The database failure behind it, logged by secured() with the request id.
+  std::shared_ptr<const bank::failure_note> note;
 };
 
 template <class T>

@@ -59,6 +59,7 @@ http::endpoint secured(bank::services& bank, access level, handler fn) {
     }
     ctx.log.attempts = x.call.attempts;
     if (!res) {
+      if (res.error().note) bank::log_failure(*res.error().note, ctx.log.request_id);
       ctx.log.error = res.error().code;
       co_return to_response(res.error());
     }

@@ -118,7 +118,7 @@ TEST_CASE("every response carries X-Request-Id: the client's when valid, else a 
   CHECK_FALSE(big.header("x-request-id").empty());
 }
 
-TEST_CASE("the request log line carries the request id") {
+TEST_CASE("the log lines of a request carry its id") {
   test::scratch_database db;
   char name[] = "/tmp/bankd-log-XXXXXX";
   const int fd = ::mkstemp(name);
@@ -129,12 +129,23 @@ TEST_CASE("the request log line carries the request id") {
     REQUIRE(test::wait_ready(port));
     test::http_client client(port);
     CHECK(client.request("GET", "/users/1", "", {{"X-Request-Id", "trace-42"}}).status == 401);
-    CHECK(eventually([&] {
-      std::ifstream in(name);
-      std::stringstream text;
-      text << in.rdbuf();
-      return text.str().find("request_id=trace-42 method=GET path=/users/1") != std::string::npos;
-    }));
+    const auto logged = [&](const std::string& what) {
+      return eventually([&] {
+        std::ifstream in(name);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str().find(what) != std::string::npos;
+      });
+    };
+    CHECK(logged("request_id=trace-42 method=GET path=/users/1"));
+    // A database failure's own line names the request too.
+    test::pg_session admin(db.conninfo());
+    admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()");
+    test::http_client op(port, test::operator_key);
+    CHECK(op.request("GET", "/users/1", "", {{"X-Request-Id", "trace-43"}}).status == 503);
+    CHECK(logged("bank.database_lost request_id=trace-43 operation=users.get"));
+    CHECK(logged("request_id=trace-43 method=GET path=/users/1"));
   }
   ::close(fd);
   ::unlink(name);
