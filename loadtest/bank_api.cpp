@@ -86,6 +86,53 @@ net::awaitable<reply_result> send_transfer(http_connection& conn, const run_reco
   co_return co_await conn.exec(verb::post, "/transfers", parts, timeout, then);
 }
 
+net::awaitable<reply_result> send_batch(http_connection& conn, const run_record& record,
+                                        const std::vector<const attempt*>& items,
+                                        std::chrono::milliseconds timeout) {
+  std::string body = R"({"transfers":[)";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& a = *items[i];
+    if (i > 0) body.push_back(',');
+    body += R"({"from_account_id":)" + std::to_string(record.accounts[a.from].id) + R"(,"to_account_id":)" +
+            std::to_string(record.accounts[a.to].id) + R"(,"amount":)" + std::to_string(a.amount) +
+            R"(,"idempotency_key":")" + record.transfer_key(a.seq) + R"("})";
+  }
+  body += "]}";
+  const request_parts parts{body, record.accounts[items.front()->from].api_key, {}};
+  co_return co_await conn.exec(verb::post, "/transfers/batch", parts, timeout);
+}
+
+std::vector<transfer_answer> classify_batch(const reply_result& answer, const run_record& record,
+                                            const std::vector<const attempt*>& items) {
+  const auto as_single = [&](const reply_result& r) {
+    std::vector<transfer_answer> out;
+    for (const auto* a : items)
+      out.push_back(classify_transfer(r, record.accounts[a->from], record.accounts[a->to], a->amount, true));
+    return out;
+  };
+  if (!answer || answer->status != 200) return as_single(answer);
+  const auto body = json::parse(answer->body, nullptr, false);
+  const auto results = body.is_object() ? body.value("results", json()) : json();
+  if (!results.is_array() || results.size() != items.size()) {
+    auto out = as_single(answer);
+    for (auto& a : out) a.anomaly = "a batch answer without one result per item: " + answer->body.substr(0, 200);
+    return out;
+  }
+  std::vector<transfer_answer> out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& r = results[i];
+    reply item;
+    item.status = r.value("status", 0u);
+    item.replayed = r.value("replayed", false);
+    item.body = item.status == 201 ? r.value("transfer", json::object()).dump()
+                                   : json{{"error", r.value("error", json::object())}}.dump();
+    const auto* a = items[i];
+    out.push_back(classify_transfer(reply_result(item), record.accounts[a->from], record.accounts[a->to], a->amount,
+                                    true));
+  }
+  return out;
+}
+
 std::optional<audit_reading> parse_audit(const std::string& body) {
   const auto j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;

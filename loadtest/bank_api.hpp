@@ -39,6 +39,16 @@ boost::asio::awaitable<reply_result> send_transfer(http_connection& conn, const 
                                                    std::chrono::milliseconds timeout,
                                                    after_write then = after_write::read_answer);
 
+// POST /transfers/batch with one item per attempt, all debiting the first
+// attempt's account (its owner's key; each item its own idempotency key).
+boost::asio::awaitable<reply_result> send_batch(http_connection& conn, const run_record& record,
+                                                const std::vector<const attempt*>& items,
+                                                std::chrono::milliseconds timeout);
+// What the answer to a batch means for each item, in order: a 200 carries
+// one result per item; anything else means the same for all of them.
+std::vector<transfer_answer> classify_batch(const reply_result& answer, const run_record& record,
+                                            const std::vector<const attempt*>& items);
+
 // POST /audit/balances: one snapshot of our accounts and of every currency.
 struct audit_reading {
   struct balance {

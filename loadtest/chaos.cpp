@@ -20,7 +20,7 @@ constexpr auto probe_gap = 200ms;
 constexpr auto ready_limit = 30s;
 
 const std::vector<std::string> all_kinds{"kill-backends", "restart-db", "stop-db", "kill-bankd",
-                                         "drop-clients"};
+                                         "failover", "drop-clients"};
 
 double seconds_since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
@@ -89,7 +89,8 @@ bool chaos_monkey::wait(std::chrono::milliseconds d) {
 // A run bounded by --transfers alone has no known end: faults go on until it stops.
 bool chaos_monkey::time_left_for(const std::string& kind) const {
   if (options_.duration.count() == 0) return true;
-  const auto length = kind == "stop-db" ? options_.chaos_outage : 0ms;
+  auto length = kind == "stop-db" ? options_.chaos_outage : 0ms;
+  if (kind == "failover") length = options_.replication_stall + failover_first_201_limit;
   return clock_type::now() + length + recovery_window <= started_ + options_.duration;
 }
 
@@ -97,7 +98,11 @@ void chaos_monkey::loop() {
   std::vector<std::string> kinds;
   for (const auto& k : options_.chaos)
     if (k != "drop-clients") kinds.push_back(k);
-  for (std::size_t turn = 0; !kinds.empty() && wait(options_.chaos_interval); ++turn) {
+  const auto enough = [this](std::size_t turn) {
+    return options_.chaos_count > 0 && turn >= options_.chaos_count;
+  };
+  for (std::size_t turn = 0; !kinds.empty() && !enough(turn) && wait(options_.chaos_interval);
+       ++turn) {
     const auto& kind = kinds[turn % kinds.size()];
     if (!time_left_for(kind)) break;
     inject(kind);
@@ -115,10 +120,13 @@ void chaos_monkey::inject(const std::string& kind) {
     restart_database(e);
   else if (kind == "stop-db")
     take_database_down(e);
+  else if (kind == "failover")
+    fail_over(e);
   else
     kill_bankd(e);
   e.outage_s = std::chrono::duration<double>(e.ended - began).count();
   if (e.injected) await_recovery(e);
+  if (e.injected && kind == "failover") await_rejoin(e);
   summary_.events.push_back(std::move(e));
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // Fault injection alongside the load (--chaos): a thread of its own that,
-// every interval, kills bankd's database backends, takes PostgreSQL down or
-// kills bankd itself, and while the database is away checks that bankd says
-// so (/readyz 503) and fails fast (503 with Retry-After, not a hang).
+// every interval, kills bankd's database backends, takes PostgreSQL down,
+// kills bankd itself or kills the primary of a pg_auto_failover formation
+// (failover, see chaos_failover.cpp), and while the database is away checks
+// that bankd says so (/readyz 503) and fails fast (503 with Retry-After, not
+// a hang).
 // Blocking calls (libpq, pg_ctl, waitpid) are why it is a thread and not a
 // coroutine on the load's loop. Dropped clients are the load's part (see
 // load_phase). What the load's own transfers show about each fault is matched
@@ -30,6 +32,9 @@ inline constexpr double outage_answer_limit_ms = 1000;
 // Load needed after a fault to judge its recovery: a fault that would leave
 // less is not started, and one that did is not held against bankd.
 inline constexpr std::chrono::seconds recovery_window{3};
+// failover: the first 201 after the primary was killed must come within this
+// (with the monitor settings of scripts/ha/formation.sh promotion takes ~8 s).
+inline constexpr std::chrono::seconds failover_first_201_limit{15};
 
 // One fault and what bankd did about it. Recovery is timed from the fault's
 // end: the backends terminated, `pg_ctl restart` or `pg_ctl start` returned,
@@ -37,7 +42,7 @@ inline constexpr std::chrono::seconds recovery_window{3};
 struct chaos_event {
   using time_point = std::chrono::steady_clock::time_point;
 
-  std::string kind;  // kill-backends, restart-db, stop-db, kill-bankd
+  std::string kind;  // kill-backends, restart-db, stop-db, kill-bankd, failover
   double at_s = 0;   // since the load started
   bool injected = false;
   int backends_killed = 0;
@@ -54,6 +59,16 @@ struct chaos_event {
   int outage_transfers = 0;
   int outage_transfers_503 = 0;  // 503 with Retry-After
   double slowest_outage_transfer_ms = 0;
+
+  // failover: the node killed, when (from the kill) a read-write connection
+  // through --database-url succeeded again, when the first 201 came relative
+  // to that, and when the killed node was back as a secondary.
+  std::string killed_node;
+  double writable_s = -1;
+  double first_201_after_writable_s = 0;
+  double rejoined_s = -1;
+  // ... and the load's transfers sent after the kill and answered before the
+  // first 201 (outage_transfers*, above): 503 with Retry-After, all of them.
 
   std::vector<std::string> problems;  // bankd misbehaved, or the fault could not be injected
   time_point ended;
@@ -89,6 +104,9 @@ class chaos_monkey {
   void take_database_down(chaos_event& e);
   void restart_database(chaos_event& e);
   void kill_bankd(chaos_event& e);
+  void fail_over(chaos_event& e);  // chaos_failover.cpp
+  void await_writable(chaos_event& e);
+  void await_rejoin(chaos_event& e);
   void watch_outage(chaos_event& e, std::chrono::steady_clock::time_point until);
   void await_recovery(chaos_event& e);
 
@@ -105,6 +123,7 @@ class chaos_monkey {
 
 // After the load: matches the load's transfers to each fault (those sent
 // while the database was down must have been 503 + Retry-After within 1 s;
+// after a failover, the first 201 must come within 15 s of the kill;
 // a transfer sent after the fault must be acknowledged again, unless the load
 // ended first), then counts the faults and collects every problem.
 void assess_faults(chaos_summary& summary, const std::deque<attempt>& attempts,

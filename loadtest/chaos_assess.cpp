@@ -56,6 +56,30 @@ void match_recovery(chaos_event& e, const std::deque<attempt>& attempts,
                          " s of load after the fault");
 }
 
+// failover: the load's transfers sent after the kill and answered before the
+// first 201 (those answered later were the new primary's to decide).
+void match_failover(chaos_event& e, const std::deque<attempt>& attempts) {
+  if (e.first_201_s < 0) return;  // match_recovery has said so
+  const auto first_201 = e.ended + std::chrono::duration_cast<clock_type::duration>(
+                                       std::chrono::duration<double>(e.first_201_s));
+  for (const auto& a : attempts) {
+    if (a.abandoned || a.sent_at < e.ended || a.answered_at >= first_201) continue;
+    // A refusal the new primary decided (a batch answers all its items at
+    // once, and another connection may read its 201 a moment later) is an
+    // answer, not part of the outage.
+    if (a.first == outcome::refused) continue;
+    ++e.outage_transfers;
+    if (a.status == 503 && a.retry_after) ++e.outage_transfers_503;
+    e.slowest_outage_transfer_ms =
+        std::max(e.slowest_outage_transfer_ms, seconds(a.answered_at - a.sent_at) * 1000);
+  }
+  if (e.writable_s >= 0) e.first_201_after_writable_s = e.first_201_s - e.writable_s;
+  const auto limit = static_cast<double>(failover_first_201_limit.count());
+  if (e.first_201_s > limit)
+    e.problems.push_back("first 201 " + std::to_string(e.first_201_s) + " s after the kill, over " +
+                         std::to_string(failover_first_201_limit.count()) + " s");
+}
+
 }  // namespace
 
 void assess_faults(chaos_summary& summary, const std::deque<attempt>& attempts,
@@ -65,6 +89,7 @@ void assess_faults(chaos_summary& summary, const std::deque<attempt>& attempts,
       ++summary.injected[e.kind];
       if (e.kind == "stop-db") match_outage(e, attempts);
       match_recovery(e, attempts, load_end);
+      if (e.kind == "failover") match_failover(e, attempts);
     }
     for (const auto& p : e.problems) summary.problems.push_back(at_text(e) + p);
   }

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 
 namespace bankd::loadtest {
@@ -70,35 +71,77 @@ load_phase::delivery load_phase::delivery_for(std::size_t seq) {
   return {drop_timeout, after_write::read_answer, true};
 }
 
+attempt& load_phase::new_attempt(const planned_transfer& plan) {
+  auto& a = record_.attempts.emplace_back();
+  a.seq = record_.attempts.size() - 1;
+  a.from = plan.from;
+  a.to = plan.to;
+  a.amount = plan.amount;
+  return a;
+}
+
+void load_phase::record_answer(attempt& a, const reply_result& answer, const transfer_answer& meaning,
+                               clock::time_point due) {
+  a.answered_at = clock::now();
+  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(a.answered_at - due);
+  a.status = static_cast<std::uint16_t>(answer ? answer->status : 0);
+  // A batch's 200 carries each item's own status; the label starts with it.
+  if (answer && answer->status == 200) a.status = static_cast<std::uint16_t>(std::atoi(meaning.label.c_str()));
+  a.retry_after = answer && answer->retry_after;
+  a.first = meaning.kind;
+  a.transfer_id = meaning.transfer_id;
+  if (a.first == outcome::ambiguous) a.replay = resolution::unresolved;  // until a replay says otherwise
+  stats_.record(meaning, static_cast<std::uint64_t>(latency.count()));
+}
+
+// --batch: each request carries options_.batch transfers, from one account.
+net::awaitable<void> load_phase::work_batch(http_connection& conn) {
+  net::steady_timer timer(conn.executor());
+  for (;;) {
+    std::optional<clock::time_point> first_due;
+    std::size_t n = 0;
+    while (n < options_.batch) {
+      const auto due = next_slot();
+      if (!due) break;
+      if (!first_due) first_due = due;
+      ++n;
+    }
+    if (n == 0) co_return;
+    if (*first_due > clock::now()) {
+      timer.expires_at(*first_due);
+      co_await timer.async_wait(use_tuple);
+    }
+    std::vector<attempt*> items;
+    for (const auto& plan : planner_.next_batch(n)) items.push_back(&new_attempt(plan));
+    const auto sent_at = clock::now();
+    for (auto* a : items) a->sent_at = sent_at;
+    const std::vector<const attempt*> view(items.begin(), items.end());
+    const auto answer = co_await send_batch(conn, record_, view, options_.request_timeout);
+    const auto meanings = classify_batch(answer, record_, view);
+    for (std::size_t i = 0; i < items.size(); ++i) record_answer(*items[i], answer, meanings[i], *first_due);
+    if (!answer || answer->status == 503) {
+      timer.expires_after(unreachable_pause);
+      co_await timer.async_wait(use_tuple);
+    }
+  }
+}
+
 net::awaitable<void> load_phase::work(http_connection& conn) {
+  if (options_.batch > 1) co_return co_await work_batch(conn);
   net::steady_timer timer(conn.executor());
   while (const auto due = next_slot()) {
     if (*due > clock::now()) {
       timer.expires_at(*due);
       co_await timer.async_wait(use_tuple);
     }
-    const auto plan = planner_.next();
-    auto& a = record_.attempts.emplace_back();
-    a.seq = record_.attempts.size() - 1;
-    a.from = plan.from;
-    a.to = plan.to;
-    a.amount = plan.amount;
+    auto& a = new_attempt(planner_.next());
     const auto how = delivery_for(a.seq);
     a.abandoned = how.abandoned;
     a.sent_at = clock::now();
     const auto answer = co_await send_transfer(conn, record_, a, how.timeout, how.then);
-    a.answered_at = clock::now();
-    const auto latency =
-        std::chrono::duration_cast<std::chrono::microseconds>(a.answered_at - *due);
     const auto meaning =
         classify_transfer(answer, record_.accounts[a.from], record_.accounts[a.to], a.amount, true);
-    a.status = static_cast<std::uint16_t>(answer ? answer->status : 0);
-    a.retry_after = answer && answer->retry_after;
-    a.first = meaning.kind;
-    a.transfer_id = meaning.transfer_id;
-    if (a.first == outcome::ambiguous)
-      a.replay = resolution::unresolved;  // until a replay says otherwise
-    stats_.record(meaning, static_cast<std::uint64_t>(latency.count()));
+    record_answer(a, answer, meaning, *due);
     // bankd is not there, or asks to come back later (503 + Retry-After):
     // pause as a polite client would instead of spinning on instant refusals.
     if (a.first == outcome::unsent || a.status == 503) {

@@ -10,6 +10,7 @@
 // line, timeline) and the periodic auditor. Everything runs on one thread.
 
 #include "loadtest/audit.hpp"
+#include "loadtest/bank_api.hpp"
 #include "loadtest/http_connection.hpp"
 #include "loadtest/load_stats.hpp"
 #include "loadtest/options.hpp"
@@ -50,6 +51,10 @@ class load_phase {
   delivery delivery_for(std::size_t seq);
   std::optional<clock::time_point> next_slot();
   boost::asio::awaitable<void> work(http_connection& conn);
+  boost::asio::awaitable<void> work_batch(http_connection& conn);
+  attempt& new_attempt(const planned_transfer& plan);
+  void record_answer(attempt& a, const reply_result& answer, const transfer_answer& meaning,
+                     clock::time_point due);
   boost::asio::awaitable<void> tick();
   void close_interval(clock::time_point now);
 

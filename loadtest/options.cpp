@@ -68,6 +68,8 @@ po::options_description describe(options& o, std::vector<std::string>& urls, std
       "connections; closed model: requests in flight (default 16, 64 with --rate)");
   add("rate", po::value(&o.rate)->default_value(0),
       "open model: transfers per second, latency measured from the intended send time");
+  add("batch", po::value(&o.batch)->default_value(o.batch),
+      "transfers per request: > 1 sends POST /transfers/batch, each from one account (1..1000)");
   add("distribution", po::value(&pick)->default_value("uniform"),
       "account choice: uniform, zipf:S or hot:K");
   add("amount-min", po::value(&o.amount_min)->default_value(o.amount_min),
@@ -93,7 +95,7 @@ po::options_description describe(options& o, std::vector<std::string>& urls, std
 
 // Faults during the load; the texts are parsed in parse_options.
 struct chaos_texts {
-  std::string kinds, interval, outage;
+  std::string kinds, interval, outage, stall;
 };
 
 po::options_description describe_chaos(options& o, chaos_texts& t) {
@@ -102,12 +104,20 @@ po::options_description describe_chaos(options& o, chaos_texts& t) {
   add("chaos", po::value(&t.kinds),
       "comma-separated faults during the load, taken in turn: kill-backends (needs "
       "--database-url), restart-db and stop-db (need --pg-ctl), kill-bankd (needs "
-      "--bankd-cmd), drop-clients (one request in 25 abandoned mid-request)");
+      "--bankd-cmd), failover (needs --ha-ctl and --database-url), drop-clients (one request "
+      "in 25 abandoned mid-request)");
   add("chaos-interval", po::value(&t.interval)->default_value("3s"), "time between faults");
+  add("chaos-count", po::value(&o.chaos_count)->default_value(0),
+      "inject at most this many faults (0: as many as the duration allows)");
   add("chaos-outage", po::value(&t.outage)->default_value("3s"),
       "stop-db: time the database stays down");
   add("pg-ctl", po::value(&o.pg_ctl),
       "shell command taking start, stop or restart for bankd's PostgreSQL");
+  add("ha-ctl", po::value(&o.ha_ctl),
+      "failover: shell command taking kill-primary, rejoin, wait-healthy S and "
+      "stall-replication for a pg_auto_failover formation (scripts/ha/formation.sh --dir DIR)");
+  add("replication-stall", po::value(&t.stall)->default_value("0s"),
+      "failover: stop the primary's WAL senders this long before killing it");
   add("bankd-cmd", po::value(&o.bankd_cmd),
       "shell command that runs bankd serving the first --url; bank-loadtest starts it, "
       "kill-bankd kills it with SIGKILL and starts it again, and it is stopped at the end");
@@ -206,6 +216,7 @@ void validate(const options& o) {
     throw bad("need 1 <= --amount-min <= --amount-max");
   if (o.concurrency < 1) throw bad("--concurrency must be at least 1");
   if (o.rate < 0) throw bad("--rate cannot be negative");
+  if (o.batch < 1 || o.batch > 1000) throw bad("--batch must be 1..1000");
   if (o.duration.count() == 0 && o.transfers == 0)
     throw bad("give a --duration or a --transfers count");
   if (o.request_timeout.count() <= 0) throw bad("--timeout must be positive");
@@ -219,6 +230,8 @@ void validate(const options& o) {
       throw bad("--chaos " + kind + " needs --pg-ctl");
     if (kind == "kill-backends" && o.database_url.empty())
       throw bad("--chaos kill-backends needs --database-url");
+    if (kind == "failover" && (o.ha_ctl.empty() || o.database_url.empty()))
+      throw bad("--chaos failover needs --ha-ctl and --database-url");
     if (kind == "kill-bankd" && o.bankd_cmd.empty())
       throw bad("--chaos kill-bankd needs --bankd-cmd");
   }
@@ -262,6 +275,7 @@ options parse_options(int argc, const char* const argv[]) {
   if (!chaos.kinds.empty()) o.chaos = split(chaos.kinds, ',');
   o.chaos_interval = parse_duration(chaos.interval);
   o.chaos_outage = parse_duration(chaos.outage);
+  o.replication_stall = parse_duration(chaos.stall);
   o.progress = parse_progress(progress);
   if (!vm.count("concurrency")) o.concurrency = o.rate > 0 ? 64 : 16;
   validate(o);

@@ -48,6 +48,7 @@ struct options {
   std::uint64_t transfers = 0;   // > 0: stop after this many requests (or duration, if first)
   std::size_t concurrency = 16;  // connections; closed model: requests in flight
   double rate = 0;               // > 0: open model at this many transfers per second
+  std::size_t batch = 1;         // > 1: each request is POST /transfers/batch with this many transfers
   distribution pick;
   std::int64_t amount_min = 1;
   // Half the deposit: once balances spread, about a fifth of the transfers ask
@@ -57,11 +58,18 @@ struct options {
   std::chrono::milliseconds audit_interval{1'000};  // 0: audit only before and after
   std::uint64_t seed = 0;                           // 0: random
 
-  // Faults (see chaos.hpp): kill-backends, restart-db, stop-db, kill-bankd, drop-clients
+  // Faults (see chaos.hpp): kill-backends, restart-db, stop-db, kill-bankd, failover,
+  // drop-clients
   std::vector<std::string> chaos;
   std::chrono::milliseconds chaos_interval{3'000};  // between faults
   std::chrono::milliseconds chaos_outage{3'000};    // stop-db: how long it stays down
+  std::size_t chaos_count = 0;                      // > 0: inject at most this many faults
   std::string pg_ctl;  // shell command taking start | stop | restart (restart-db, stop-db)
+  // failover: a shell command taking kill-primary | rejoin | wait-healthy S |
+  // stall-replication for a pg_auto_failover formation (scripts/ha/formation.sh
+  // --dir DIR), and how long to stop the primary's WAL senders before the kill.
+  std::string ha_ctl;
+  std::chrono::milliseconds replication_stall{0};
   // Non-empty: bank-loadtest starts bankd with this shell command, serving
   // urls.front(), and stops it at the end; kill-bankd needs it.
   std::string bankd_cmd;

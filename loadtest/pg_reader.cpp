@@ -17,10 +17,11 @@ std::string error_of(PGconn* conn) {
 }  // namespace
 
 pg_reader::pg_reader(const std::string& database_url) {
-  // expand_dbname: the URL or conninfo fills every setting; `options` is ours.
-  const char* keys[] = {"dbname", "options", "application_name", nullptr};
-  const char* values[] = {database_url.c_str(), "-c default_transaction_read_only=on",
-                          "bank-loadtest verifier", nullptr};
+  // expand_dbname: the URL or conninfo fills every setting. Read-only comes
+  // from the transaction below, not from default_transaction_read_only: with
+  // that, a multi-host URL's target_session_attrs=read-write refuses every node.
+  const char* keys[] = {"dbname", "application_name", nullptr};
+  const char* values[] = {database_url.c_str(), "bank-loadtest verifier", nullptr};
   conn_ = PQconnectdbParams(keys, values, 1);
   if (PQstatus(conn_) != CONNECTION_OK) {
     const auto message = error_of(conn_);

@@ -59,6 +59,9 @@ std::string describe_event(const chaos_event& e) {
   if (e.kind == "kill-backends") text += ": " + std::to_string(e.backends_killed) + " backends";
   if (e.kind == "stop-db" || e.kind == "restart-db")
     text += ", database away " + fixed(e.outage_s, 2) + " s";
+  if (e.kind == "failover")
+    text += ": " + e.killed_node + " killed, a node took writes " +
+            (e.writable_s >= 0 ? fixed(e.writable_s, 2) + " s after" : "never");
   if (e.probes > 0)
     text += ", " + std::to_string(e.probes_503) + "/" + std::to_string(e.probes) +
             " probes 503+Retry-After (slowest " + fixed(e.slowest_probe_ms, 1) + " ms)" +
@@ -71,6 +74,12 @@ std::string describe_event(const chaos_event& e) {
                                : ", never ready again";
   text += e.first_201_s >= 0 ? ", first 201 " + fixed(e.first_201_s, 2) + " s after"
                              : ", no 201 after it";
+  if (e.kind == "failover" && e.writable_s >= 0 && e.first_201_s >= 0)
+    text += " (" + fixed(e.first_201_after_writable_s, 2) + " s after writable)";
+  if (e.kind == "failover")
+    text += e.rejoined_s >= 0 ? ", " + e.killed_node + " secondary again " +
+                                    fixed(e.rejoined_s, 1) + " s after the kill"
+                              : ", " + e.killed_node + " never rejoined";
   return text;
 }
 
@@ -130,7 +139,8 @@ void print_table(std::ostream& out, const run_report& r) {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(chaos_event, kind, at_s, injected, backends_killed, outage_s,
                                    ready_again_s, first_201_s, probes, probes_503, readyz_503_seen,
                                    slowest_probe_ms, outage_transfers, outage_transfers_503,
-                                   slowest_outage_transfer_ms, problems)
+                                   slowest_outage_transfer_ms, killed_node, writable_s,
+                                   first_201_after_writable_s, rejoined_s, problems)
 
 json chaos_json(const run_report& r) {
   return {{"injected", r.chaos.injected},

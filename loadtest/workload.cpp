@@ -41,16 +41,32 @@ transfer_planner::transfer_planner(const distribution& d,
   for (const auto& g : groups_) samplers_.emplace_back(d, g.size());
 }
 
-planned_transfer transfer_planner::next() {
-  const auto g = std::uniform_int_distribution<std::size_t>(0, groups_.size() - 1)(rng_);
-  const auto& sampler = samplers_[g];
-  const auto from = sampler.draw(rng_);
+std::size_t transfer_planner::draw_other(const rank_sampler& sampler, std::size_t from) {
   auto to = sampler.draw(rng_);
   // Skewed draws repeat the top rank often; a bounded number of redraws keeps
   // the distribution and the loop finite.
   for (int i = 0; to == from && i < 64; ++i) to = sampler.draw(rng_);
   if (to == from) to = (from + 1) % sampler.span();
+  return to;
+}
+
+planned_transfer transfer_planner::next() {
+  const auto g = std::uniform_int_distribution<std::size_t>(0, groups_.size() - 1)(rng_);
+  const auto& sampler = samplers_[g];
+  const auto from = sampler.draw(rng_);
+  const auto to = draw_other(sampler, from);
   return {groups_[g][from], groups_[g][to], amount_(rng_)};
+}
+
+std::vector<planned_transfer> transfer_planner::next_batch(std::size_t n) {
+  const auto g = std::uniform_int_distribution<std::size_t>(0, groups_.size() - 1)(rng_);
+  const auto& sampler = samplers_[g];
+  const auto from = sampler.draw(rng_);
+  std::vector<planned_transfer> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back({groups_[g][from], groups_[g][draw_other(sampler, from)], amount_(rng_)});
+  return out;
 }
 
 }  // namespace bankd::loadtest

@@ -40,8 +40,13 @@ class transfer_planner {
   transfer_planner(const distribution& d, const std::vector<std::size_t>& currency_of,
                    std::int64_t amount_min, std::int64_t amount_max, std::uint64_t seed);
   planned_transfer next();
+  // `n` transfers from one account (drawn as next() draws it) to accounts
+  // drawn the same way: what one batch request of its owner sends.
+  std::vector<planned_transfer> next_batch(std::size_t n);
 
  private:
+  std::size_t draw_other(const rank_sampler& sampler, std::size_t from);
+
   std::mt19937_64 rng_;
   std::vector<std::vector<std::uint32_t>> groups_;  // account indexes per currency
   std::vector<rank_sampler> samplers_;              // one per group

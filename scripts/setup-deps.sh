@@ -14,15 +14,17 @@ declare -A group_packages=(
   [build]="g++ cmake ninja-build pkg-config libboost1.81-dev libboost-program-options1.81-dev
            libpq-dev libssl-dev nlohmann-json3-dev catch2 prometheus-cpp-dev"
   [postgres]="postgresql-15 postgresql-client-15"
-  [bench]="wrk hyperfine gnuplot-nox"
+  [bench]="wrk hyperfine gnuplot-nox pgbouncer"  # pgbouncer: docs/scaling.md
   [container]="podman buildah debootstrap curl"
   [fuzz]="clang-14 libclang-rt-14-dev"
   [lint]="clang-tidy-14"
   # Only where no node is installed at all (scripts/npm-tools.sh decides).
   [node]="nodejs npm"
   [browser]="chromium"
+  # pg_auto_failover (pg_autoctl) for the failover scenario (ctest -L failover)
+  [ha]="postgresql-15 postgresql-client-15 postgresql-15-auto-failover"
 )
-group_order=(build postgres bench container lint fuzz node browser)
+group_order=(build postgres bench container lint fuzz node browser ha)
 default_groups=(build postgres)
 
 # Installing postgresql-15 normally creates and starts a "main" cluster on

@@ -54,7 +54,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-"$root/scripts/setup-deps.sh" build postgres browser
+# ha: pg_auto_failover for the failover scenario (ctest -L failover)
+"$root/scripts/setup-deps.sh" build postgres browser ha
 # Before configuring: the build makes the API reference with them, and the
 # contract tests are registered only when they are there.
 "$root/scripts/npm-tools.sh"

@@ -50,6 +50,7 @@ http::status status_of(bank::errc e) {
     case errc::account_not_found: return http::status::not_found;
     case errc::insufficient_funds:
     case errc::account_closed:
+    case errc::account_frozen:
     case errc::email_taken:
     case errc::balance_not_zero:
     case errc::user_holds_money:

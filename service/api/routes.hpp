@@ -14,6 +14,7 @@ void add_key_routes(route_table& routes, bank::services& bank);
 void add_account_routes(route_table& routes, bank::services& bank);
 void add_transfer_routes(route_table& routes, bank::services& bank);
 void add_audit_routes(route_table& routes, bank::services& bank);
+void add_batch_routes(route_table& routes, bank::services& bank);
 
 inline void add_bank_routes(route_table& routes, bank::services& bank) {
   add_user_routes(routes, bank);
@@ -21,6 +22,7 @@ inline void add_bank_routes(route_table& routes, bank::services& bank) {
   add_account_routes(routes, bank);
   add_transfer_routes(routes, bank);
   add_audit_routes(routes, bank);
+  add_batch_routes(routes, bank);
 }
 
 }  // namespace bankd::api

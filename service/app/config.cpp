@@ -26,6 +26,8 @@ const std::map<std::string, std::string>& env_names() {
       {"pool-size", "POOL_SIZE"},
       {"threads", "THREADS"},
       {"max-retries", "MAX_RETRIES"},
+      {"max-batch", "BANKD_MAX_BATCH"},
+      {"flush-after-unlock", "BANKD_FLUSH_AFTER_UNLOCK"},
       {"log-level", "LOG_LEVEL"},
       {"listen-address", "BANKD_LISTEN_ADDRESS"},
       {"pool-max", "BANKD_POOL_MAX"},
@@ -33,8 +35,12 @@ const std::map<std::string, std::string>& env_names() {
       {"acquire-timeout-ms", "BANKD_ACQUIRE_TIMEOUT_MS"},
       {"query-timeout-ms", "BANKD_QUERY_TIMEOUT_MS"},
       {"request-timeout-ms", "BANKD_REQUEST_TIMEOUT_MS"},
+      {"statement-timeout-ms", "BANKD_STATEMENT_TIMEOUT_MS"},
+      {"lock-timeout-ms", "BANKD_LOCK_TIMEOUT_MS"},
+      {"idle-in-transaction-timeout-ms", "BANKD_IDLE_IN_TRANSACTION_TIMEOUT_MS"},
       {"max-connections", "BANKD_MAX_CONNECTIONS"},
       {"max-body-bytes", "BANKD_MAX_BODY_BYTES"},
+      {"max-batch-body-bytes", "BANKD_MAX_BATCH_BODY_BYTES"},
       {"max-header-bytes", "BANKD_MAX_HEADER_BYTES"},
       {"idle-timeout-ms", "BANKD_IDLE_TIMEOUT_MS"},
       {"read-timeout-ms", "BANKD_READ_TIMEOUT_MS"},
@@ -71,13 +77,19 @@ po::options_description make_options(config& c) {
   add("pool-size", po::value(&c.pool_size)->default_value(c.pool_size), "database connections opened at start-up, all threads together");
   add("pool-max", po::value(&c.pool_max)->default_value(c.pool_max), "most connections when busy (0: pool-size)");
   add("max-retries", po::value(&c.max_retries)->default_value(c.max_retries), "attempts of a transaction on serialization failure or deadlock");
+  add("max-batch", po::value(&c.max_batch)->default_value(c.max_batch), "most transfers the engine applies in one transaction");
+  add("flush-after-unlock", po::value(&c.flush_after_unlock)->default_value(c.flush_after_unlock), "engine: commit under the lock without waiting for the disk, then wait for it after unlocking (answers still wait)");
   add("log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error");
   add("connect-timeout-ms", po::value<long>()->default_value(c.connect_timeout.count()), "deadline to open a database connection");
   add("acquire-timeout-ms", po::value<long>()->default_value(c.acquire_timeout.count()), "deadline to borrow a pooled connection");
   add("query-timeout-ms", po::value<long>()->default_value(c.query_timeout.count()), "deadline of one database round trip");
+  add("statement-timeout-ms", po::value<long>()->default_value(c.statement_timeout.count()), "server-side statement_timeout of bankd's sessions, below --query-timeout-ms (0: the server's)");
+  add("lock-timeout-ms", po::value<long>()->default_value(c.lock_timeout.count()), "server-side lock_timeout, below --query-timeout-ms (0: the server's)");
+  add("idle-in-transaction-timeout-ms", po::value<long>()->default_value(c.idle_in_transaction_timeout.count()), "server-side idle_in_transaction_session_timeout (0: the server's)");
   add("request-timeout-ms", po::value<long>()->default_value(c.request_timeout.count()), "time budget of one request, all its database work included (then 503)");
   add("max-connections", po::value(&c.max_connections)->default_value(c.max_connections), "open HTTP connections before new ones get 503");
   add("max-body-bytes", po::value(&c.max_body_bytes)->default_value(c.max_body_bytes), "largest request body (then 413)");
+  add("max-batch-body-bytes", po::value(&c.max_batch_body_bytes)->default_value(c.max_batch_body_bytes), "largest body of POST /transfers/batch (then 413)");
   add("max-header-bytes", po::value(&c.max_header_bytes)->default_value(c.max_header_bytes), "largest request header block (then 431)");
   add("idle-timeout-ms", po::value<long>()->default_value(c.idle_timeout.count()), "keep-alive connection idle limit");
   add("read-timeout-ms", po::value<long>()->default_value(c.read_timeout.count()), "time to receive a whole request");
@@ -101,6 +113,12 @@ po::options_description make_options(config& c) {
 std::chrono::milliseconds positive_ms(const po::variables_map& vm, const char* flag) {
   const long ms = vm[flag].as<long>();
   if (ms <= 0) throw std::invalid_argument(std::string("--") + flag + " must be positive");
+  return std::chrono::milliseconds(ms);
+}
+
+std::chrono::milliseconds non_negative_ms(const po::variables_map& vm, const char* flag) {
+  const long ms = vm[flag].as<long>();
+  if (ms < 0) throw std::invalid_argument(std::string("--") + flag + " cannot be negative");
   return std::chrono::milliseconds(ms);
 }
 
@@ -159,9 +177,12 @@ void validate(config& c) {
   if (c.pool_max < c.pool_size) throw std::invalid_argument("--pool-max must be >= --pool-size");
   if (c.max_retries < 1 || c.max_retries > 100)
     throw std::invalid_argument("--max-retries must be 1..100");
+  if (c.max_batch < 1 || c.max_batch > 10'000) throw std::invalid_argument("--max-batch must be 1..10000");
   if (c.max_connections == 0) throw std::invalid_argument("--max-connections must be at least 1");
   if (c.max_body_bytes < 1024 || c.max_body_bytes > std::size_t{64} << 20)
     throw std::invalid_argument("--max-body-bytes must be 1 KiB..64 MiB");
+  if (c.max_batch_body_bytes < c.max_body_bytes || c.max_batch_body_bytes > std::size_t{64} << 20)
+    throw std::invalid_argument("--max-batch-body-bytes must be --max-body-bytes..64 MiB");
   if (c.max_header_bytes < 1024 || c.max_header_bytes > std::size_t{1} << 20)
     throw std::invalid_argument("--max-header-bytes must be 1 KiB..1 MiB");
   if (c.max_accounts_per_user == 0) throw std::invalid_argument("--max-accounts-per-user must be at least 1");
@@ -216,6 +237,13 @@ config parse_config(int argc, const char* const argv[]) {
   c.acquire_timeout = positive_ms(vm, "acquire-timeout-ms");
   c.query_timeout = positive_ms(vm, "query-timeout-ms");
   c.request_timeout = positive_ms(vm, "request-timeout-ms");
+  c.statement_timeout = non_negative_ms(vm, "statement-timeout-ms");
+  c.lock_timeout = non_negative_ms(vm, "lock-timeout-ms");
+  c.idle_in_transaction_timeout = non_negative_ms(vm, "idle-in-transaction-timeout-ms");
+  for (const auto& [flag, value] : {std::pair{"--statement-timeout-ms", c.statement_timeout},
+                                    std::pair{"--lock-timeout-ms", c.lock_timeout}})
+    if (value >= c.query_timeout)
+      throw std::invalid_argument(std::string(flag) + " must be below --query-timeout-ms, so the server gives up first");
   c.idle_timeout = positive_ms(vm, "idle-timeout-ms");
   c.read_timeout = positive_ms(vm, "read-timeout-ms");
   c.shutdown_timeout = positive_ms(vm, "shutdown-timeout-ms");

@@ -24,9 +24,17 @@ struct config {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds acquire_timeout{2000};
   std::chrono::milliseconds query_timeout{5000};
+  // Set on every bankd session, below query_timeout, so that the server gives
+  // up first and says so (a definite refusal) rather than bankd guessing; 0
+  // leaves the server's setting.
+  std::chrono::milliseconds statement_timeout{4000};
+  std::chrono::milliseconds lock_timeout{3000};
+  std::chrono::milliseconds idle_in_transaction_timeout{4000};
   // The whole request: every acquire, query and retry of it; past it, 503.
   std::chrono::milliseconds request_timeout{10'000};
   int max_retries = 10;  // attempts of one SERIALIZABLE transaction
+  std::size_t max_batch = 512;  // most movements the transfer engine puts in one transaction
+  bool flush_after_unlock = true;  // the engine waits for the WAL flush after releasing its lock
 
   // HTTP
   std::string listen_address = "0.0.0.0";
@@ -35,6 +43,7 @@ struct config {
   std::size_t max_connections = 10'000;
   std::size_t max_connections_per_client = 1'000;  // from one client address; 0: no cap
   std::size_t max_body_bytes = std::size_t{64} * 1024;    // larger bodies get 413
+  std::size_t max_batch_body_bytes = std::size_t{1} << 20;  // the same for POST /transfers/batch
   std::size_t max_header_bytes = std::size_t{8} * 1024;   // larger headers get 431
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds read_timeout{10'000};

@@ -33,9 +33,24 @@ std::size_t per_worker(std::size_t total, unsigned workers) {
   return std::max<std::size_t>(1, (total + workers - 1) / workers);
 }
 
+// Server settings of every bankd session. client_connection_check_interval
+// makes a backend notice, while it waits (on a lock, say), that bankd closed
+// the connection, and end its transaction instead of committing later.
+std::string session_options(const config& cfg) {
+  std::string out = "-c client_connection_check_interval=1000";
+  const auto add = [&](const char* name, std::chrono::milliseconds value) {
+    if (value.count() > 0) out += " -c " + std::string(name) + "=" + std::to_string(value.count());
+  };
+  add("statement_timeout", cfg.statement_timeout);
+  add("lock_timeout", cfg.lock_timeout);
+  add("idle_in_transaction_session_timeout", cfg.idle_in_transaction_timeout);
+  return out;
+}
+
 db::pool_params pool_params_for(const config& cfg) {
   db::pool_params p;
   p.connect.conninfo = cfg.database_url;
+  p.connect.options = session_options(cfg);
   p.min_size = per_worker(cfg.pool_size, cfg.threads);
   p.max_size = per_worker(cfg.pool_max, cfg.threads);
   p.connect_timeout = cfg.connect_timeout;
@@ -51,6 +66,8 @@ bank::settings bank_settings(const config& cfg, bank::auth_limiter& limiter, con
   s.limiter = &limiter;
   s.currencies = &currencies;
   s.max_open_accounts_per_user = cfg.max_accounts_per_user;
+  s.engine.max_batch = cfg.max_batch;
+  s.engine.flush_after_unlock = cfg.flush_after_unlock;
   return s;
 }
 
@@ -63,6 +80,17 @@ struct shared_state {
   const api::api_reference& reference;
   bank::auth_limiter& limiter;
   const bank::currency_list& currencies;
+};
+
+// The transfer engine's reports, into the process's metrics.
+struct engine_metrics final : bank::engine_observer {
+  explicit engine_metrics(metrics::registry& r) : stats(r) {}
+  void on_batch(std::size_t movements, double seconds, int attempts) override {
+    stats.observe_batch(movements, seconds, attempts);
+  }
+  void on_movement(std::string_view outcome) override { stats.observe_movement(outcome); }
+  void on_queue(std::int64_t delta) override { stats.add_queued(delta); }
+  metrics::registry& stats;
 };
 
 // Runs `fn` on `ioc`'s thread and waits for it.
@@ -81,7 +109,8 @@ void run_on(net::io_context& ioc, Fn fn) {
 struct worker {
   worker(const config& cfg, const shared_state& shared)
       : pool(ioc.get_executor(), pool_params_for(cfg), shared.offload),
-        bank(pool, bank_settings(cfg, shared.limiter, shared.currencies), &shared.stats),
+        engine_stats(shared.stats),
+        bank(pool, bank_settings(cfg, shared.limiter, shared.currencies), &shared.stats, &engine_stats),
         handler(shared.stats, cfg.request_timeout) {
     api::add_health_routes(handler.routes(), pool, shared.stats);
     api::add_reference_routes(handler.routes(), shared.reference);
@@ -92,6 +121,7 @@ struct worker {
     env.limits.max_connections_per_client = cfg.max_connections_per_client;
     env.clients = &shared.clients;
     env.limits.body_limit = cfg.max_body_bytes;
+    env.limits.large_bodies = {{"/transfers/batch", cfg.max_batch_body_bytes}};
     env.limits.header_limit = cfg.max_header_bytes;
     env.limits.idle_timeout = cfg.idle_timeout;
     env.limits.read_timeout = cfg.read_timeout;
@@ -101,6 +131,7 @@ struct worker {
   net::io_context ioc{1};
   net::executor_work_guard<net::io_context::executor_type> guard{ioc.get_executor()};
   db::connection_pool pool;
+  engine_metrics engine_stats;
   bank::services bank;
   api::dispatcher handler;
   util::task_group sessions{ioc.get_executor()};
@@ -200,7 +231,11 @@ void service::shutdown() {
   const auto now = std::chrono::steady_clock::now();
   if (const auto unfinished = wait_for_sessions(s.workers, now + s.cfg.shutdown_timeout); unfinished > 0) {
     log::warn("bankd.shutdown_forced").kv("open_connections", unfinished);
-    for (auto& w : s.workers) run_on(w->ioc, [&w] { w->sessions.emit(net::cancellation_type::terminal); });
+    for (auto& w : s.workers)
+      run_on(w->ioc, [&w] {
+        w->sessions.emit(net::cancellation_type::terminal);
+        w->bank.engine.stop();
+      });
     wait_for_sessions(s.workers, std::chrono::steady_clock::now() + std::chrono::seconds(2));
   }
   for (auto& w : s.workers) {

@@ -1,6 +1,7 @@
 #include "bank/errors.hpp"
 
 #include "util/log.hpp"
+#include "util/log_throttle.hpp"
 
 #include <boost/throw_exception.hpp>
 
@@ -35,6 +36,7 @@ std::string_view code_name(errc e) noexcept {
     case errc::insufficient_funds: return "insufficient_funds";
     case errc::currency_mismatch: return "currency_mismatch";
     case errc::account_closed: return "account_closed";
+    case errc::account_frozen: return "account_frozen";
     case errc::idempotency_key_reused: return "idempotency_key_reused";
     case errc::email_taken: return "email_taken";
     case errc::balance_not_zero: return "balance_not_zero";
@@ -69,9 +71,14 @@ failure_kind classify(const db::error& e) {
   switch (static_cast<errc>(e.code.value())) {
     case errc::serialization_failure:
     case errc::deadlock_detected: return failure_kind::contention;
+    // The server answered that it gave up (statement_timeout, lock_timeout)
+    // or cannot write (read_only): the transaction rolled back; nothing happened.
     case errc::pool_exhausted:
     case errc::unavailable:
-    case errc::pool_closed: return failure_kind::unavailable;
+    case errc::pool_closed:
+    case errc::read_only:
+    case errc::statement_timeout:
+    case errc::lock_timeout: return failure_kind::unavailable;
     case errc::connection_lost:
     case errc::timeout:
     case errc::cancelled:
@@ -111,11 +118,15 @@ void log_failure(const failure_note& note, std::string_view request_id) {
       return;
     case failure_kind::unavailable:
     case failure_kind::lost:
-      log::warn(classify(e) == failure_kind::lost ? "bank.database_lost" : "bank.service_unavailable")
-          .kv("request_id", request_id)
-          .kv("operation", note.operation)
-          .kv("error", e.code.message())
-          .kv("detail", e.message);
+      // Every request of an outage ends here: one log line per cause per
+      // second, naming the request that got through.
+      if (const auto held_back = util::log_throttle::shared().admit(e.code.message()))
+        log::warn(classify(e) == failure_kind::lost ? "bank.database_lost" : "bank.service_unavailable")
+            .kv("request_id", request_id)
+            .kv("operation", note.operation)
+            .kv("error", e.code.message())
+            .kv("detail", e.message)
+            .kv("suppressed", *held_back);
       return;
     case failure_kind::unexpected: break;
   }

@@ -27,6 +27,7 @@ enum class errc {
   insufficient_funds,
   currency_mismatch,
   account_closed,
+  account_frozen,          // a frozen account (or one of a frozen user) cannot send
   idempotency_key_reused,  // the key was used for a different request
   email_taken,
   balance_not_zero,        // only an empty account can be closed

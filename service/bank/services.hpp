@@ -7,6 +7,7 @@
 #include "bank/audit.hpp"
 #include "bank/auth_limiter.hpp"
 #include "bank/currencies.hpp"
+#include "bank/engine.hpp"
 #include "bank/keys.hpp"
 #include "bank/store.hpp"
 #include "bank/transfers.hpp"
@@ -24,15 +25,19 @@ struct settings {
   auth_limiter* limiter = nullptr;
   const currency_list* currencies = nullptr;
   std::size_t max_open_accounts_per_user = 100;
+  engine_params engine;
 };
 
 struct services {
-  services(db::connection_pool& pool, const settings& cfg, db::transaction_observer* observer)
-      : db(pool, cfg.retries, observer), keys(db, cfg.operator_keys, cfg.limiter), api_keys(db, keys),
-        users(db, keys), accounts(db, {cfg.currencies, cfg.max_open_accounts_per_user}), transfers(db), audit(db),
+  services(db::connection_pool& pool, const settings& cfg, db::transaction_observer* observer,
+           engine_observer* engine_stats = nullptr)
+      : db(pool, cfg.retries, observer), engine(db, cfg.engine, engine_stats),
+        keys(db, cfg.operator_keys, cfg.limiter), api_keys(db, keys), users(db, keys),
+        accounts(db, {cfg.currencies, cfg.max_open_accounts_per_user}), transfers(db, engine), audit(db),
         currencies(cfg.currencies) {}
 
   store db;
+  transfer_engine engine;
   key_verifier keys;
   key_service api_keys;
   user_service users;

@@ -44,6 +44,18 @@ public:
     co_return std::move(run.value);
   }
 
+  // The same for work of no single call (a batch of many requests), within
+  // `deadline`, holding the advisory lock `lock` around each attempt.
+  template <class Body>
+  auto transact_until(db::clock::time_point deadline, std::string_view operation, std::int64_t lock,
+                      bool durable_after_unlock, Body body)
+      -> boost::asio::awaitable<
+          db::tx_outcome<typename db::detail::body_result_t<db::connection_pool, Body>::value_type>> {
+    db::run_options options{operation, db::isolation::serializable, retries_, deadline, observer_, lock,
+                            durable_after_unlock};
+    co_return co_await db::run_in_transaction(pool_, options, std::move(body));
+  }
+
   db::connection_pool& pool() noexcept { return pool_; }
 
 private:

@@ -1,26 +1,25 @@
 #pragma once
-// Moving money: transfers between accounts and deposits from a currency's
-// funding account.
+// Moving money: transfers between accounts, deposits from a currency's
+// funding account, batches of transfers, and reading one transfer.
 //
-// The integrity core. One transfer is one SERIALIZABLE transaction holding a
-// single statement: debit (the balance CHECK makes overdraft impossible),
-// credit, and the ledger row carrying the idempotency key. Every refusal (no
-// such account, not the caller's, other currency, closed, insufficient funds,
-// key already used) makes that statement fail, so a refused transfer writes
-// nothing, and a half-done one cannot even be expressed. BEGIN, the statement
-// and COMMIT travel in one pipeline: one round trip unless PostgreSQL reports a
-// serialization failure or deadlock, which re-runs the whole transaction.
+// Every movement goes through the transfer engine (engine.hpp), which
+// applies many of them in one SERIALIZABLE transaction. What this service
+// adds is the domain's view of a request: who the initiator is (the
+// idempotency scope), whose account may be debited, and the checks that need
+// no database.
 //
 // Idempotency: (initiator, key) is unique in the ledger and written in the
-// same transaction as the money moves, so a retried or replayed request either
-// commits once or finds the committed row. Only after a failure does a second
-// round trip look for that row (a replay) and, failing that, at the accounts
-// (why the transfer was refused). Refusals are not recorded: replaying a
+// same transaction as the money moves, and the engine compares a key's
+// earlier use with the whole operation: its kind (transfer or deposit),
+// accounts, amount, currency and reference. So a retried or replayed request
+// either commits once or finds what was done; the same key for anything
+// else is idempotency_key_reused. Refusals are not recorded: replaying a
 // refused request evaluates it afresh.
 //
 // One per io_context thread; not thread-safe.
 
 #include "bank/call.hpp"
+#include "bank/engine.hpp"
 #include "bank/errors.hpp"
 #include "bank/records.hpp"
 #include "bank/store.hpp"
@@ -30,6 +29,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace bankd::bank {
 
@@ -42,29 +42,29 @@ struct transfer_request {
   std::string idempotency_key;
 };
 
-struct transfer_outcome {
-  transfer record;
-  bool replayed = false;  // an earlier request with this key already did it
-};
+using transfer_outcome = movement_outcome;
+
+inline constexpr std::size_t max_batch_transfers = 1000;
 
 class transfer_service {
 public:
-  explicit transfer_service(store& db) : db_(db) {}
+  transfer_service(store& db, transfer_engine& engine) : db_(db), engine_(engine) {}
 
   boost::asio::awaitable<result<transfer_outcome>> transfer(call& c, const transfer_request& req);
   // Operator only (the caller checks): money into `req.to_account_id`.
   boost::asio::awaitable<result<transfer_outcome>> deposit(call& c, const transfer_request& req);
+  // Up to max_batch_transfers transfers, answered one by one, in order;
+  // `atomic`: all commit or none does.
+  boost::asio::awaitable<std::vector<result<transfer_outcome>>> transfer_batch(
+      call& c, const std::vector<transfer_request>& reqs, bool atomic);
   // Readable by the owners of either account.
   boost::asio::awaitable<result<bank::transfer>> get(call& c, std::int64_t id);
 
 private:
-  enum class kind { transfer, deposit };
-  boost::asio::awaitable<result<transfer_outcome>> move_money(call& c, const transfer_request& req,
-                                                              kind what, db::params values);
-  boost::asio::awaitable<result<transfer_outcome>> explain_failure(call& c, const transfer_request& req,
-                                                                   const db::error& failure, kind what);
+  movement transfer_movement(const call& c, const transfer_request& req) const;
 
   store& db_;
+  transfer_engine& engine_;
 };
 
 }  // namespace bankd::bank

@@ -3,8 +3,11 @@
 #include "util/log.hpp"
 #include "util/scope_exit.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -58,8 +61,10 @@ std::string trimmed(const char* text) {
 
 }  // namespace
 
-connection::connection(net::any_io_executor ex, PGconn* conn)
-    : conn_(conn), socket_(ex), deadline_timer_(ex) {}
+connection::connection(net::any_io_executor ex, PGconn* conn, bool require_writable,
+                       net::any_io_executor offload)
+    : conn_(conn), socket_(ex), deadline_timer_(ex), require_writable_(require_writable),
+      offload_(std::move(offload)) {}
 
 connection::~connection() {
   deadline_timer_.cancel();
@@ -80,7 +85,7 @@ net::awaitable<result<std::unique_ptr<connection>>> connection::connect(
     raw = start_connect(params);
   }
   if (raw == nullptr) co_return error::client(errc::unavailable, "cannot allocate a connection");
-  std::unique_ptr<connection> conn(new connection(ex, raw));
+  std::unique_ptr<connection> conn(new connection(ex, raw, params.require_writable, offload));
 
   if (PQstatus(raw) == CONNECTION_BAD)
     co_return error::client(errc::unavailable, trimmed(PQerrorMessage(raw)));
@@ -89,8 +94,14 @@ net::awaitable<result<std::unique_ptr<connection>>> connection::connect(
 
   conn->arm_deadline(deadline);
   util::scope_exit guard{[c = conn.get()] { c->disarm_deadline(); }};
-  auto polled = co_await conn->poll_connect();
+  auto polled = co_await conn->poll_connect(offload);
   if (!polled) co_return polled.error();
+  // Without target_session_attrs=read-write libpq takes a standby too. Found
+  // out here, this is a failed connect the pool backs off from, instead of a
+  // request that would have run into 25006.
+  if (params.require_writable && conn->server_read_only())
+    co_return error::client(errc::unavailable,
+                            "server takes no writes (hot standby or default_transaction_read_only)");
 
   if (PQenterPipelineMode(raw) != 1)
     co_return error::client(errc::unavailable, trimmed(PQerrorMessage(raw)));
@@ -99,11 +110,18 @@ net::awaitable<result<std::unique_ptr<connection>>> connection::connect(
   co_return conn;
 }
 
-net::awaitable<result<void>> connection::poll_connect() {
+net::awaitable<result<void>> connection::poll_connect(net::any_io_executor offload) {
   // libpq's contract: start as if PQconnectPoll had asked to wait for writing,
   // and re-read PQsocket after every poll because the socket can change (for
   // example when libpq falls back to the next host or retries without SSL).
+  // Moving on to the next host of a multi-host URL resolves its name inside
+  // PQconnectPoll, which blocks: with `offload`, every poll runs there, and
+  // the coroutine is back on its own thread for the waits.
   PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+  PGconn* raw = conn_;
+  const auto poll = [raw]() -> net::awaitable<PostgresPollingStatusType> {
+    co_return PQconnectPoll(raw);
+  };
   for (;;) {
     if (status == PGRES_POLLING_FAILED)
       co_return error::client(errc::unavailable, trimmed(PQerrorMessage(conn_)));
@@ -111,7 +129,7 @@ net::awaitable<result<void>> connection::poll_connect() {
     if (status == PGRES_POLLING_OK) co_return result<void>{};
     const errc waited = co_await wait(status == PGRES_POLLING_READING);
     if (waited != no_error) co_return error::client(waited, "while connecting");
-    status = PQconnectPoll(conn_);
+    status = offload ? co_await net::co_spawn(offload, poll, net::use_awaitable) : PQconnectPoll(conn_);
   }
 }
 
@@ -183,10 +201,27 @@ net::awaitable<result<query_result>> connection::next_result() {
   co_return query_result(PQgetResult(conn_));
 }
 
+int connection::send_lock(const char* sql) {
+  const char* values[] = {lock_key_.c_str()};
+  return PQsendQueryParams(conn_, sql, 1, nullptr, values, nullptr, nullptr, 0);
+}
+
 bool connection::send_plan(const std::vector<slot>& plan, const batch& b, const tx_frame& frame) {
+  if (frame.advisory_lock) lock_key_ = std::to_string(*frame.advisory_lock);
   for (const slot& s : plan) {
     int sent = 0;
     switch (s.kind) {
+      case slot_kind::lock: sent = send_lock("SELECT pg_advisory_lock($1::bigint)"); break;
+      case slot_kind::unlock: sent = send_lock("SELECT pg_advisory_unlock($1::bigint)"); break;
+      // One statement, its own implicit transaction: the unlock lets the next
+      // holder go, the xid makes its commit a synchronous one (a flush).
+      case slot_kind::unlock_and_barrier:
+        sent = send_lock("SELECT pg_advisory_unlock($1::bigint), pg_current_xact_id()");
+        break;
+      case slot_kind::relax_commit:
+        sent = PQsendQueryParams(conn_, "SET LOCAL synchronous_commit TO off", 0, nullptr, nullptr, nullptr,
+                                 nullptr, 0);
+        break;
       case slot_kind::begin:
         sent = PQsendQueryParams(conn_, begin_sql(*frame.begin), 0, nullptr, nullptr, nullptr,
                                  nullptr, 0);
@@ -255,19 +290,31 @@ net::awaitable<result<batch_result>> connection::execute(const batch& b, tx_fram
   if (const errc flushed = co_await flush(); flushed != no_error)
     co_return fail(flushed, "sending pipeline");
 
-  pipeline_outcome outcome(b.size());
-  if (auto read = co_await read_plan(plan, outcome); !read) co_return read.error();
+  const bool barrier = std::any_of(plan.begin(), plan.end(),
+                                   [](const slot& s) { return s.kind == slot_kind::unlock_and_barrier; });
+  pipeline_outcome outcome(b.size(), barrier);
+  if (auto read = co_await read_plan(plan, outcome); !read) {
+    // Lost after COMMIT answered (the unlock's answer, say): the work is
+    // done, unless a durability barrier had yet to answer; the connection
+    // is poisoned and goes, which also frees its lock.
+    if (outcome.done() && !outcome.failed()) co_return outcome.take();
+    co_return read.error();
+  }
+  // Committed, but the barrier did not answer: this session may still hold
+  // the advisory lock; closing it is the sure way to let it go.
+  if (barrier && outcome.committed() && !outcome.done()) poisoned_ = true;
   prepared_.insert(prepared_.end(), outcome.newly_prepared().begin(),
                    outcome.newly_prepared().end());
 
   if (outcome.failed() && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
     // A failed statement inside BEGIN leaves the transaction aborted: end it
     // now so the connection goes back to its pool idle and clean.
-    if (auto rolled_back = co_await run_rollback(); !rolled_back) co_return rolled_back.error();
+    const auto lock = frame.begin && frame.commit ? frame.advisory_lock : std::nullopt;
+    if (auto rolled_back = co_await run_rollback(lock); !rolled_back) co_return rolled_back.error();
   }
   busy_ = false;
   last_used_ = clock::now();
-  if (outcome.failed()) co_return outcome.first_error();
+  if (outcome.failed()) co_return classify_failure(outcome.first_error());
   co_return outcome.take();
 }
 
@@ -277,15 +324,23 @@ net::awaitable<result<void>> connection::rollback(clock::time_point deadline) {
   busy_ = true;
   arm_deadline(deadline);
   util::scope_exit guard{[this] { disarm_deadline(); }};
-  auto rolled_back = co_await run_rollback();
+  auto rolled_back = co_await run_rollback(std::nullopt);
   if (rolled_back) busy_ = false;
   co_return rolled_back;
 }
 
-net::awaitable<result<void>> connection::run_rollback() {
+// With the advisory lock of a failed transaction: ROLLBACK, then the unlock
+// that the aborted transaction made fail, in one round trip.
+net::awaitable<result<void>> connection::run_rollback(std::optional<std::int64_t> advisory_lock) {
   static const batch empty;
-  const std::vector<slot> plan{{slot_kind::rollback}, {slot_kind::sync}};
-  if (!send_plan(plan, empty, {})) co_return fail(errc::connection_lost, "sending ROLLBACK");
+  std::vector<slot> plan{{slot_kind::rollback}, {slot_kind::sync}};
+  if (advisory_lock) {
+    plan.push_back({slot_kind::unlock});
+    plan.push_back({slot_kind::sync});
+  }
+  tx_frame frame;
+  frame.advisory_lock = advisory_lock;
+  if (!send_plan(plan, empty, frame)) co_return fail(errc::connection_lost, "sending ROLLBACK");
   if (const errc flushed = co_await flush(); flushed != no_error)
     co_return fail(flushed, "sending ROLLBACK");
   pipeline_outcome outcome(0);
@@ -297,12 +352,49 @@ net::awaitable<result<void>> connection::run_rollback() {
 
 bool connection::is_usable() const noexcept {
   return !poisoned_ && !busy_ && PQstatus(conn_) == CONNECTION_OK &&
-         PQtransactionStatus(conn_) == PQTRANS_IDLE;
+         PQtransactionStatus(conn_) == PQTRANS_IDLE && !(require_writable_ && server_read_only());
+}
+
+bool connection::server_read_only() const noexcept {
+  const auto on = [this](const char* name) {
+    const char* value = PQparameterStatus(conn_, name);
+    return value != nullptr && std::string_view(value) == "on";
+  };
+  return on("in_hot_standby") || on("default_transaction_read_only");
+}
+
+// A server that turned read-only (demoted, or set so by an operator) refuses
+// writes with 25006, and a hot standby refuses BEGIN ... SERIALIZABLE with
+// 0A000: both are read_only, and this connection is done with.
+error connection::classify_failure(error e) {
+  const bool refused = e.code == errc::read_only || (e.sqlstate == "0A000" && server_read_only());
+  if (!refused) return e;
+  poisoned_ = true;
+  e.code = make_error_code(errc::read_only);
+  return e;
 }
 
 int connection::backend_pid() const noexcept { return backend_pid_; }
 
+void connection::cancel_on_server() {
+  PGcancel* cancel = PQgetCancel(conn_);  // a copy of what it needs: valid after PQfinish
+  if (cancel == nullptr) return;
+  auto send = [cancel, pid = backend_pid_] {
+    char why[256] = {};
+    if (PQcancel(cancel, why, sizeof why) != 1)
+      log::warn("db.cancel_failed").kv("backend_pid", pid).kv("error", why);
+    PQfreeCancel(cancel);
+  };
+  if (offload_) net::post(offload_, std::move(send));
+  else send();
+}
+
 error connection::fail(errc e, std::string_view what) {
+  // Work may still be running on the server: a statement waiting for a lock
+  // would commit when it gets it. Cancel it there before this connection is
+  // discarded (the session also notices the closed socket within
+  // client_connection_check_interval).
+  if ((e == errc::timeout || e == errc::cancelled) && !poisoned_ && backend_pid_ != 0) cancel_on_server();
   poisoned_ = true;
   std::string message(what);
   if (const std::string libpq = trimmed(PQerrorMessage(conn_)); !libpq.empty())

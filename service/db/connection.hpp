@@ -36,6 +36,10 @@ struct connect_params {
   std::string conninfo;                  // libpq keyword/value string or postgresql:// URL
   std::string application_name = "bankd";
   std::string options;                   // server options, e.g. "-c statement_timeout=10s"
+  // Refuse a server that takes no writes (a hot standby, or
+  // default_transaction_read_only on): connect() fails with errc::unavailable
+  // and a connection whose server turns read-only stops being usable.
+  bool require_writable = true;
 };
 
 class connection {
@@ -59,16 +63,27 @@ public:
   // Ends an explicit transaction that a caller decided not to commit.
   boost::asio::awaitable<result<void>> rollback(clock::time_point deadline);
 
-  // Usable means: socket healthy, no operation half-done, no transaction open.
+  // Usable means: socket healthy, no operation half-done, no transaction open,
+  // and, with require_writable, a server that still takes writes.
   bool is_usable() const noexcept;
+  // The server says it takes no writes: in_hot_standby or
+  // default_transaction_read_only, which servers since 14 report to libpq
+  // unasked (ParameterStatus) whenever they change, so no query is needed.
+  bool server_read_only() const noexcept;
   // The server process of this connection (known even after it broke).
   int backend_pid() const noexcept;
   clock::time_point last_used() const noexcept { return last_used_; }
 
 private:
-  connection(boost::asio::any_io_executor ex, PGconn* conn);
+  connection(boost::asio::any_io_executor ex, PGconn* conn, bool require_writable,
+             boost::asio::any_io_executor offload);
+  // A deadline passed or the wait was cancelled with work on the server:
+  // ask the server to cancel it (PQcancel, off this thread), so that a
+  // statement waiting on a lock cannot go on to commit after bankd gave up.
+  void cancel_on_server();
 
-  boost::asio::awaitable<result<void>> poll_connect();
+  boost::asio::awaitable<result<void>> poll_connect(boost::asio::any_io_executor offload);
+  error classify_failure(error e);
   bool attach_socket();
   void arm_deadline(clock::time_point deadline);
   void disarm_deadline();
@@ -76,9 +91,10 @@ private:
   boost::asio::awaitable<errc> flush();
   boost::asio::awaitable<result<query_result>> next_result();
   bool send_plan(const std::vector<slot>& plan, const batch& b, const tx_frame& frame);
+  int send_lock(const char* sql);
   boost::asio::awaitable<result<void>> read_plan(const std::vector<slot>& plan,
                                                  pipeline_outcome& outcome);
-  boost::asio::awaitable<result<void>> run_rollback();
+  boost::asio::awaitable<result<void>> run_rollback(std::optional<std::int64_t> advisory_lock);
   error fail(errc e, std::string_view what);
 
   PGconn* conn_;
@@ -91,8 +107,11 @@ private:
   bool poisoned_ = false;  // protocol state unknown; discard
   std::vector<const statement*> prepared_;
   std::vector<const char*> param_pointers_;
+  std::string lock_key_;  // the advisory lock of the pipeline being sent, as text
   clock::time_point last_used_ = clock::now();
   int backend_pid_ = 0;
+  bool require_writable_;
+  boost::asio::any_io_executor offload_;  // runs the blocking PQcancel; none: run here
 };
 
 }  // namespace bankd::db

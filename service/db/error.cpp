@@ -29,6 +29,9 @@ public:
       case errc::pool_closed: return "connection pool closed";
       case errc::unavailable: return "database unavailable";
       case errc::protocol_error: return "unexpected database protocol state";
+      case errc::read_only: return "database is read-only";
+      case errc::statement_timeout: return "statement cancelled by the server";
+      case errc::lock_timeout: return "lock wait timed out on the server";
     }
     return "unknown database error";
   }
@@ -49,6 +52,12 @@ errc classify_sqlstate(std::string_view sqlstate) noexcept {
   if (sqlstate == "23503") return errc::foreign_key_violation;
   if (sqlstate == "23502") return errc::not_null_violation;
   if (sqlstate == "22003") return errc::numeric_out_of_range;
+  // read_only_sql_transaction: a write on a standby or under
+  // default_transaction_read_only. (0A000 from a standby, for BEGIN ...
+  // SERIALIZABLE, is told apart by the connection, which knows the server.)
+  if (sqlstate == "25006") return errc::read_only;
+  if (sqlstate == "57014") return errc::statement_timeout;
+  if (sqlstate == "55P03") return errc::lock_timeout;
   // Class 08 (connection exception) and 57P01..57P03 (admin shutdown, crash
   // shutdown, cannot connect now) mean this session is gone.
   if (sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||

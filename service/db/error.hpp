@@ -31,6 +31,13 @@ enum class errc {
   pool_closed,      // the pool is shutting down
   unavailable,      // the database cannot be reached right now (fail fast)
   protocol_error,   // libpq returned something the pipeline did not expect
+  // Server-side again: the server takes no writes (25006, or 0A000 from a hot
+  // standby), being a standby or read-only by default. Fail fast: a failover
+  // or an operator has to change that; the connection is discarded.
+  read_only,
+  // The server gave up on a statement and rolled its transaction back:
+  statement_timeout,  // 57014 query_canceled (statement_timeout, or a cancel request)
+  lock_timeout,       // 55P03 lock_not_available (lock_timeout)
 };
 
 const boost::system::error_category& db_category() noexcept;

@@ -15,8 +15,15 @@ const char* begin_sql(isolation level) noexcept {
 std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
                                 const std::vector<const statement*>& prepared) {
   std::vector<slot> plan;
-  plan.reserve(b.size() * 2 + 2);
+  plan.reserve(b.size() * 2 + 6);
+  const bool locked = frame.advisory_lock && frame.begin && frame.commit;
+  if (locked) {
+    plan.push_back({slot_kind::lock});
+    plan.push_back({slot_kind::sync});
+  }
   if (frame.begin) plan.push_back({slot_kind::begin});
+  const bool barrier = locked && frame.durable_after_unlock;
+  if (barrier) plan.push_back({slot_kind::relax_commit});
   auto is_known = [&](const statement* stmt) {
     if (std::find(prepared.begin(), prepared.end(), stmt) != prepared.end()) return true;
     return std::any_of(plan.begin(), plan.end(), [&](const slot& s) {
@@ -30,6 +37,10 @@ std::vector<slot> plan_pipeline(const batch& b, const tx_frame& frame,
   }
   if (frame.commit) plan.push_back({slot_kind::commit});
   plan.push_back({slot_kind::sync});
+  if (locked) {
+    plan.push_back({barrier ? slot_kind::unlock_and_barrier : slot_kind::unlock});
+    plan.push_back({slot_kind::sync});
+  }
   return plan;
 }
 
@@ -54,6 +65,15 @@ error error_from_result(const query_result& res, bool connection_bad) {
 
 void pipeline_outcome::accept(const slot& s, query_result res, bool connection_bad) {
   const auto status = res.status();
+  if (s.kind == slot_kind::lock || s.kind == slot_kind::unlock) return;
+  if (s.kind == slot_kind::unlock_and_barrier) {
+    // Failed after a COMMIT: the work committed, its durability is unknown.
+    const bool ok = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
+    if (results_.committed && !ok && !error_)
+      error_ = error::client(errc::connection_lost, "committed, but its durability was not confirmed");
+    if (ok) awaiting_barrier_ = false;
+    return;
+  }
   if (s.kind == slot_kind::sync) {
     if (status != PGRES_PIPELINE_SYNC && !error_)
       error_ = error::client(errc::protocol_error, "expected a pipeline sync");
@@ -81,6 +101,10 @@ void pipeline_outcome::accept(const slot& s, query_result res, bool connection_b
       if (res.command_tag() == "COMMIT") results_.committed = true;
       else if (!error_) error_ = error::client(errc::server_error, "transaction was rolled back");
       break;
+    case slot_kind::lock:
+    case slot_kind::unlock:
+    case slot_kind::unlock_and_barrier:
+    case slot_kind::relax_commit:
     case slot_kind::begin:
     case slot_kind::rollback:
     case slot_kind::sync: break;

@@ -3,6 +3,7 @@
 #include "db/pool_core.hpp"
 #include "util/backoff.hpp"
 #include "util/log.hpp"
+#include "util/log_throttle.hpp"
 #include "util/scope_exit.hpp"
 #include "util/spawn.hpp"
 
@@ -159,7 +160,8 @@ void pool_impl::give_back(conn_id id, std::unique_ptr<connection> conn) noexcept
   const bool usable = conn->is_usable();
   if (!usable && !core_.closed()) {
     stats_.broken.fetch_add(1, std::memory_order_relaxed);
-    log::warn("db.pool.discard").kv("backend_pid", conn->backend_pid());
+    if (const auto held_back = util::log_throttle::shared().admit("db.pool.discard"))
+      log::warn("db.pool.discard").kv("backend_pid", conn->backend_pid()).kv("suppressed", *held_back);
     maintenance_timer_.cancel();  // check the idle ones now
   }
   deliver(core_.release(id, usable, clock::now()), id, std::move(conn));
@@ -216,8 +218,8 @@ net::awaitable<void> pool_impl::connect_one(std::shared_ptr<pool_impl> /*keep_al
     }
     stats_.connect_failures.fetch_add(1, std::memory_order_relaxed);
     const auto failure = core_.connect_failed();
-    if (failure.first || conn.error().message != last_connect_error_)
-      log::warn("db.pool.connect_failed").kv("error", conn.error().message);
+    if (const auto held_back = util::log_throttle::shared().admit("db.pool.connect_failed"))
+      log::warn("db.pool.connect_failed").kv("error", conn.error().message).kv("suppressed", *held_back);
     last_connect_error_ = conn.error().message;
     for (const auto w : failure.fail_fast) {
       waiters_.at(w)->unavailable = true;
@@ -249,7 +251,9 @@ net::awaitable<void> pool_impl::ping(lease borrowed) {
   batch b;
   b.add(ping_statement);
   auto pong = co_await borrowed->execute(b, {}, clock::now() + params_.connect_timeout);
-  if (!pong) log::warn("db.pool.ping_failed").kv("error", pong.error().message);
+  if (!pong)
+    if (const auto held_back = util::log_throttle::shared().admit("db.pool.ping_failed"))
+      log::warn("db.pool.ping_failed").kv("error", pong.error().message).kv("suppressed", *held_back);
 }
 
 void pool_impl::update_gauges() noexcept {

@@ -38,6 +38,32 @@ params& params::add_array(const std::vector<std::int64_t>& values) {
   return *this;
 }
 
+array_literal& array_literal::add(std::int64_t value) {
+  separate();
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  (void)ec;
+  text_.append(buf, static_cast<std::size_t>(end - buf));
+  return *this;
+}
+
+array_literal& array_literal::add(std::string_view value) {
+  separate();
+  text_.push_back('"');
+  for (const char c : value) {
+    if (c == '"' || c == '\\') text_.push_back('\\');
+    text_.push_back(c);
+  }
+  text_.push_back('"');
+  return *this;
+}
+
+array_literal& array_literal::add_null() {
+  separate();
+  text_.append("NULL");
+  return *this;
+}
+
 params& params::add_null() {
   slots_.push_back({0, true});
   return *this;

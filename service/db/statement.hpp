@@ -55,6 +55,27 @@ private:
   std::vector<slot> slots_;
 };
 
+// A PostgreSQL array literal built element by element ("{1,NULL,\"a b\"}"),
+// for one $n::type[] parameter: a whole column of a batch in one value.
+// Text elements are always quoted and escaped, so any text travels intact.
+class array_literal {
+public:
+  array_literal& add(std::int64_t value);
+  array_literal& add(std::string_view value);
+  array_literal& add_null();
+  template <class T>
+  array_literal& add(const std::optional<T>& value) {
+    return value ? add(*value) : add_null();
+  }
+  std::string text() const { return text_ + "}"; }
+
+private:
+  void separate() {
+    if (text_.size() > 1) text_.push_back(',');
+  }
+  std::string text_ = "{";
+};
+
 // An ordered list of statements sent together in one pipeline.
 class batch {
 public:

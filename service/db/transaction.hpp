@@ -30,6 +30,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <type_traits>
 
@@ -66,6 +68,10 @@ struct run_options {
   retry_policy policy;
   clock::time_point deadline = clock::time_point::max();  // acquire, every step, backoffs
   transaction_observer* observer = nullptr;
+  // Held around each attempt (see tx_frame::advisory_lock); only for bodies
+  // that send everything in one execute_and_commit().
+  std::optional<std::int64_t> advisory_lock;
+  bool durable_after_unlock = false;  // see tx_frame::durable_after_unlock
 };
 
 // One attempt of a transaction on a borrowed connection.
@@ -73,8 +79,10 @@ template <class Connection>
 class basic_transaction {
 public:
   basic_transaction(Connection& conn, isolation level, clock::duration step_timeout,
-                    clock::time_point deadline) noexcept
-      : conn_(conn), level_(level), step_timeout_(step_timeout), deadline_(deadline) {}
+                    clock::time_point deadline, std::optional<std::int64_t> advisory_lock = {},
+                    bool durable_after_unlock = false) noexcept
+      : conn_(conn), level_(level), step_timeout_(step_timeout), deadline_(deadline),
+        advisory_lock_(advisory_lock), durable_after_unlock_(durable_after_unlock) {}
 
   // Sends a batch inside the transaction; the first call also opens it.
   boost::asio::awaitable<result<batch_result>> execute(const batch& b) { return step(b, false); }
@@ -95,6 +103,8 @@ private:
   isolation level_;
   clock::duration step_timeout_;
   clock::time_point deadline_;
+  std::optional<std::int64_t> advisory_lock_;
+  bool durable_after_unlock_;
   bool begun_ = false;
   bool finished_ = false;
 };
@@ -108,6 +118,10 @@ boost::asio::awaitable<result<batch_result>> basic_transaction<Connection>::step
   tx_frame frame;
   if (!begun_) frame.begin = level_;
   frame.commit = commit;
+  if (advisory_lock_ && !(frame.begin && commit))
+    throw std::logic_error("an advisory-locked transaction must be sent in one execute_and_commit()");
+  frame.advisory_lock = advisory_lock_;
+  frame.durable_after_unlock = durable_after_unlock_;
   begun_ = true;
   auto outcome = co_await conn_.execute(b, frame, step_deadline());
   // On an error the connection rolled back (or is discarded): nothing of this attempt remains.
@@ -165,8 +179,9 @@ auto run_in_transaction(Pool& pool, run_options options, Body body)
       if (!leased) {
         outcome = leased.error();
       } else {
-        basic_transaction<detail::connection_t<Pool>> tx(**leased, options.level,
-                                                         pool.params().query_timeout, options.deadline);
+        basic_transaction<detail::connection_t<Pool>> tx(**leased, options.level, pool.params().query_timeout,
+                                                         options.deadline, options.advisory_lock,
+                                                         options.durable_after_unlock);
         outcome = co_await body(tx);
         if (outcome && !tx.finished()) {
           if (auto committed = co_await tx.commit(); !committed) outcome = committed.error();

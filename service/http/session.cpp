@@ -63,21 +63,25 @@ namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
-// What to tell a client whose request could not be read; nothing when the
-// connection simply ended or timed out.
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
 std::string size_text(std::size_t bytes) {
   if (bytes % 1024 == 0) return std::to_string(bytes / 1024) + " KiB";
   return std::to_string(bytes) + " bytes";
 }
 
+// What to tell a client whose request could not be read; nothing when the
+// connection simply ended or timed out.
 std::optional<response> read_error_response(const boost::system::error_code& ec,
-                                            const server_limits& limits) {
+                                            const server_limits& limits, std::string_view target) {
   if (ec == beast_http::error::header_limit)
     return error_response(status::request_header_fields_too_large, "headers_too_large",
                           "request headers exceed " + size_text(limits.header_limit));
   if (ec == beast_http::error::body_limit)
     return error_response(status::payload_too_large, "body_too_large",
-                          "request body exceeds " + size_text(limits.body_limit));
+                          "request body exceeds " + size_text(limits.body_limit_for(path_of(target))));
   if (ec == beast_http::error::end_of_stream || ec == beast_http::error::partial_message ||
       ec == beast::error::timeout || ec == net::error::operation_aborted ||
       ec == net::error::eof || ec == net::error::connection_reset)
@@ -88,9 +92,6 @@ std::optional<response> read_error_response(const boost::system::error_code& ec,
   return std::nullopt;
 }
 
-std::string_view path_of(std::string_view target) {
-  return target.substr(0, target.find('?'));
-}
 
 void log_request(const request& req, const response& res, const request_log& info,
                  clock::time_point started) {
@@ -131,13 +132,20 @@ net::awaitable<boost::system::error_code> read_request(
     beast::tcp_stream& stream, beast::flat_buffer& buffer,
     beast_http::request_parser<beast_http::string_body>& parser, const server_limits& limits) {
   parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
-  parser.body_limit(limits.body_limit);
+  // The largest limit until the header says which path this is: Beast holds
+  // a Content-Length against the limit as soon as the header is parsed.
+  std::size_t largest = limits.body_limit;
+  for (const auto& [path, limit] : limits.large_bodies) largest = std::max(largest, limit);
+  parser.body_limit(largest);
   stream.expires_after(limits.read_timeout);
   auto [ec, header_bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
   // Beast counts its limit from where each parse call starts, so a header
   // that arrived together with the first read can pass it: measure the whole.
   if (!ec && header_bytes > limits.header_limit) ec = beast_http::error::header_limit;
   if (ec) co_return ec;
+  const auto limit = limits.body_limit_for(path_of(parser.get().target()));
+  if (const auto length = parser.content_length(); length && *length > limit) co_return beast_http::error::body_limit;
+  parser.body_limit(limit);
   if (beast::iequals(parser.get()[beast_http::field::expect], "100-continue")) {
     beast_http::response<beast_http::empty_body> go_on{status::continue_, 11};
     co_await beast_http::async_write(stream, go_on, use_tuple);
@@ -164,7 +172,7 @@ net::awaitable<void> run_session(net::ip::tcp::socket socket, session_env& env) 
     beast_http::request_parser<beast_http::string_body> parser;
     const auto ec = co_await read_request(stream, buffer, parser, env.limits);
     if (ec) {
-      if (auto res = read_error_response(ec, env.limits)) {
+      if (auto res = read_error_response(ec, env.limits, parser.get().target())) {
         res->keep_alive(false);
         res->set("X-Request-Id", request_id_for(parser.get()["X-Request-Id"]));
         stream.expires_after(env.limits.write_timeout);

@@ -17,11 +17,20 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace bankd::http {
 
 struct server_limits {
   std::size_t body_limit = std::size_t{64} * 1024;
+  // Paths that take larger bodies (a batch of transfers), and their limit.
+  std::vector<std::pair<std::string, std::size_t>> large_bodies;
+  std::size_t body_limit_for(std::string_view path) const noexcept {
+    for (const auto& [large, limit] : large_bodies)
+      if (path == large) return limit;
+    return body_limit;
+  }
   std::size_t header_limit = std::size_t{8} * 1024;
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds read_timeout{10'000};

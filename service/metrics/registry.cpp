@@ -15,6 +15,7 @@ namespace {
 const prom::Histogram::BucketBoundaries latency_buckets{
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 const prom::Histogram::BucketBoundaries attempt_buckets{1, 2, 3, 5, 10, 20};
+const prom::Histogram::BucketBoundaries batch_buckets{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
 
 prom::MetricFamily family(std::string name, std::string help, prom::MetricType type) {
   prom::MetricFamily f;
@@ -93,7 +94,47 @@ registry::registry()
       conflicts_(prom::BuildCounter()
                      .Name("bankd_serialization_failures_total")
                      .Help("Attempts that ended in a serialization failure or deadlock (40001/40P01)")
-                     .Register(*registry_)) {}
+                     .Register(*registry_)),
+      batch_size_(prom::BuildHistogram()
+                      .Name("bankd_engine_batch_movements")
+                      .Help("Movements (transfers, deposits) per batch of the transfer engine")
+                      .Register(*registry_)
+                      .Add({}, batch_buckets)),
+      batch_seconds_(prom::BuildHistogram()
+                         .Name("bankd_engine_batch_seconds")
+                         .Help("Time from sending a batch to its answer, retries included")
+                         .Register(*registry_)
+                         .Add({}, latency_buckets)),
+      batch_attempts_(prom::BuildHistogram()
+                          .Name("bankd_engine_batch_attempts")
+                          .Help("Transaction attempts per batch")
+                          .Register(*registry_)
+                          .Add({}, attempt_buckets)),
+      movements_(prom::BuildCounter()
+                     .Name("bankd_engine_movements_total")
+                     .Help("Movements answered by the transfer engine, by outcome")
+                     .Register(*registry_)),
+      queued_(prom::BuildGauge()
+                  .Name("bankd_engine_queued_movements")
+                  .Help("Movements waiting for the next batch, all workers")
+                  .Register(*registry_)
+                  .Add({})) {}
+
+void registry::observe_batch(std::size_t movements, double seconds, int attempts) {
+  batch_size_.Observe(static_cast<double>(movements));
+  batch_seconds_.Observe(seconds);
+  batch_attempts_.Observe(attempts);
+}
+
+void registry::observe_movement(std::string_view outcome) {
+  thread_local std::unordered_map<std::string, prom::Counter*> cache;
+  std::string key(outcome);
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, &movements_.Add({{"outcome", key}})).first;
+  it->second->Increment();
+}
+
+void registry::add_queued(std::int64_t delta) { queued_.Increment(static_cast<double>(delta)); }
 
 void registry::observe_request(std::string_view method, std::string_view route, unsigned status,
                               double seconds) {

@@ -9,6 +9,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
@@ -28,6 +29,11 @@ public:
   // One finished transaction run: its attempts, and how many of them ended in
   // a serialization failure or deadlock. Called from any thread.
   void on_transaction(const db::transaction_report& report) override;
+  // The transfer engine: one batch sent (its movements, its round trips'
+  // time, its attempts), one movement answered, the queue growing or shrinking.
+  void observe_batch(std::size_t movements, double seconds, int attempts);
+  void observe_movement(std::string_view outcome);
+  void add_queued(std::int64_t delta);
   // Pools to report; they must outlive this object or be removed before.
   void add_pool(const db::pool_stats* stats) { pools_.push_back(stats); }
 
@@ -40,6 +46,11 @@ private:
   prometheus::Family<prometheus::Counter>& transactions_;
   prometheus::Family<prometheus::Histogram>& attempts_;
   prometheus::Family<prometheus::Counter>& conflicts_;
+  prometheus::Histogram& batch_size_;
+  prometheus::Histogram& batch_seconds_;
+  prometheus::Histogram& batch_attempts_;
+  prometheus::Family<prometheus::Counter>& movements_;
+  prometheus::Gauge& queued_;
   std::vector<const db::pool_stats*> pools_;
 };
 

@@ -5,9 +5,10 @@
 -- api_key_sha256) becomes its key named "default"; the old column is emptied
 -- and no longer read (live_users, a SELECT * view, still lists it).
 --
--- frozen_at: an operator froze the user or the account; a frozen account, or
--- any account of a frozen user, cannot send money. The transfer engine's own
--- migration adds the same columns, so both use IF NOT EXISTS.
+-- Freezing uses users.frozen_at and accounts.frozen_at, made by migration
+-- 004: an operator froze the user or the account; a frozen account, or any
+-- account of a frozen user, cannot send money (bank_apply_batch refuses it
+-- with account_frozen) but can still receive.
 
 CREATE TABLE api_keys (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -26,9 +27,7 @@ INSERT INTO api_keys (user_id, name, key_sha256, created_at)
 SELECT id, 'default', api_key_sha256, created_at FROM users WHERE api_key_sha256 IS NOT NULL;
 UPDATE users SET api_key_sha256 = NULL WHERE api_key_sha256 IS NOT NULL;
 
-ALTER TABLE users ADD COLUMN IF NOT EXISTS frozen_at timestamptz;
-ALTER TABLE accounts ADD COLUMN IF NOT EXISTS frozen_at timestamptz;
-
--- live_users is SELECT *, expanded when it was made: list frozen_at too.
+-- live_users is SELECT *, expanded when it was made (003), before 004 added
+-- users.frozen_at: list it too.
 CREATE OR REPLACE VIEW live_users AS
     SELECT * FROM users WHERE id <> 0 AND deleted_at IS NULL;

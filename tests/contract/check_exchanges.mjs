@@ -27,9 +27,10 @@ for (const file of files) {
 }
 
 if (exchanges === 0) {
-  const why = process.env.BANKD_TEST_DATABASE_URL ? 'no integration test recorded anything' : 'the integration tests were skipped';
+  // Skipped, not passed: a subset of tests (-L chaos) may use no http_client.
+  const why = process.env.BANKD_TEST_DATABASE_URL ? 'the tests that ran recorded nothing' : 'the integration tests were skipped';
   console.log(`no exchanges in ${dir}: ${why}`);
-  process.exit(process.env.BANKD_TEST_DATABASE_URL ? 1 : 77);
+  process.exit(77);
 }
 for (const { process_, x, problems } of failures.slice(0, 50)) {
   console.log(`\n${x.method} ${x.target} -> ${x.status}   (from ${process_})`);

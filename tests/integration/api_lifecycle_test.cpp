@@ -154,3 +154,75 @@ TEST_CASE("shutdown cancels what still runs after the grace period") {
   CHECK(took >= 300ms);            // the request in flight had its grace period
   CHECK(stuck_status.load() == 0);  // cancelled, not answered
 }
+
+namespace {
+
+std::int64_t bankd_backends(test::pg_session& admin, const std::string& dbname) {
+  return admin.scalar_int("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'bankd'",
+                          {dbname});
+}
+
+}  // namespace
+
+TEST_CASE("a transfer bankd gave up on never commits later, when the lock it waited for is freed") {
+  test::scratch_database db;
+  auto cfg = test::bankd_server::test_config(db.conninfo());
+  cfg.query_timeout = 1500ms;
+  // With the server's own timeouts off, only bankd's cancel (and the
+  // server noticing the closed connection) stop the waiting statement.
+  cfg.statement_timeout = 0ms;
+  cfg.lock_timeout = 0ms;
+  test::bankd_server server(cfg);
+  auto op = server.operator_client();
+  const auto alice = test::create_funded_account(op, "EUR", 1000);
+  const auto bob = test::create_funded_account(op, "EUR", 0);
+  auto as_alice = server.client(alice.api_key);
+  test::pg_session admin(test::admin_conninfo());
+  std::this_thread::sleep_for(200ms);
+  const auto backends_before = bankd_backends(admin, db.name());
+
+  test::pg_session locker(db.conninfo());
+  locker.exec("BEGIN");
+  locker.query("SELECT balance FROM accounts WHERE id = $1 FOR UPDATE", {std::to_string(alice.account_id)});
+  const json body{{"from_account_id", alice.account_id}, {"to_account_id", bob.account_id}, {"amount", 5}};
+  auto gave_up = as_alice.post("/transfers", body, {{"Idempotency-Key", "abandoned"}});
+  CHECK(gave_up.status == 503);
+  CHECK(gave_up.error_code() == "outcome_unknown");
+  std::this_thread::sleep_for(1500ms);  // the lock is held well past bankd's deadline
+  locker.exec("COMMIT");
+  std::this_thread::sleep_for(1000ms);
+
+  test::pg_session check(db.conninfo());
+  CHECK(check.scalar_int("SELECT count(*) FROM transfers WHERE idempotency_key = 'abandoned'") == 0);
+  CHECK(check.scalar_int("SELECT balance FROM accounts WHERE id = $1", {std::to_string(bob.account_id)}) == 0);
+  CHECK(bankd_backends(admin, db.name()) <= backends_before);
+  // The replay resolves the unknown outcome: it was not done, so now it is.
+  auto replay = as_alice.post("/transfers", body, {{"Idempotency-Key", "abandoned"}});
+  CHECK(replay.status == 201);
+  CHECK(replay.header("idempotent-replayed").empty());
+}
+
+TEST_CASE("with the session timeouts, a lock held too long is a definite refusal: nothing happened") {
+  test::scratch_database db;
+  auto cfg = test::bankd_server::test_config(db.conninfo());
+  cfg.query_timeout = 1500ms;
+  cfg.lock_timeout = 500ms;
+  cfg.statement_timeout = 1000ms;
+  test::bankd_server server(cfg);
+  auto op = server.operator_client();
+  const auto alice = test::create_funded_account(op, "EUR", 1000);
+  const auto bob = test::create_funded_account(op, "EUR", 0);
+  auto as_alice = server.client(alice.api_key);
+  test::pg_session locker(db.conninfo());
+  locker.exec("BEGIN");
+  locker.query("SELECT balance FROM accounts WHERE id = $1 FOR UPDATE", {std::to_string(alice.account_id)});
+  const json body{{"from_account_id", alice.account_id}, {"to_account_id", bob.account_id}, {"amount", 5}};
+  auto refused = as_alice.post("/transfers", body, {{"Idempotency-Key", "locked-out"}});
+  locker.exec("COMMIT");
+  CHECK(refused.status == 503);
+  CHECK(refused.error_code() == "service_unavailable");  // the server said it gave up: not unknown
+  CHECK_FALSE(refused.header("retry-after").empty());
+  test::pg_session check(db.conninfo());
+  CHECK(check.scalar_int("SELECT count(*) FROM transfers WHERE idempotency_key = 'locked-out'") == 0);
+  CHECK(as_alice.post("/transfers", body, {{"Idempotency-Key", "locked-out"}}).status == 201);
+}

@@ -120,3 +120,41 @@ TEST_CASE("chaos: kill-bankd needs the command that starts bankd") {
   CHECK(o.chaos == std::vector<std::string>{"kill-bankd"});
   CHECK(o.bankd_cmd == "bankd serve");
 }
+
+namespace {
+
+// A failover: the primary killed at 1 s, a node writable 7.5 s later.
+lt::chaos_event failover() {
+  lt::chaos_event e;
+  e.kind = "failover";
+  e.at_s = 1;
+  e.injected = true;
+  e.ended = e.down_from = t0 + 1s;
+  e.writable_s = 7.5;
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("chaos: a failover counts the 503s until the first 201 and its delay after writable") {
+  lt::chaos_summary s;
+  s.events.push_back(failover());
+  std::deque<lt::attempt> load{sent(500ms, 2ms, 201), sent(2s, 1ms, 503), sent(5s, 1ms, 503),
+                               sent(8600ms, 5ms, 201), sent(9s, 5ms, 201)};
+  lt::assess_faults(s, load, t0 + 30s);
+  const auto& e = s.events.front();
+  CHECK(e.first_201_s == Approx(7.605).margin(0.001));
+  CHECK(e.first_201_after_writable_s == Approx(0.105).margin(0.001));
+  CHECK(e.outage_transfers == 2);  // the 201 before the kill and those after the first are not
+  CHECK(e.outage_transfers_503 == 2);
+  CHECK(s.problems.empty());
+}
+
+TEST_CASE("chaos: a first 201 more than 15 s after the kill is a problem") {
+  lt::chaos_summary s;
+  s.events.push_back(failover());
+  std::deque<lt::attempt> load{sent(2s, 1ms, 503), sent(16500ms, 5ms, 201)};
+  lt::assess_faults(s, load, t0 + 30s);
+  REQUIRE(s.problems.size() == 1);
+  CHECK_THAT(s.problems.front(), Catch::Contains("over 15 s"));
+}

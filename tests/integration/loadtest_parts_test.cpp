@@ -106,6 +106,17 @@ TEST_CASE("chaos options take known faults and refuses what they cannot run with
   const char* no_db[] = {"bank-loadtest", "--operator-key", "k", "--chaos", "kill-backends"};
   CHECK_THROWS_AS(lt::parse_options(static_cast<int>(std::size(no_db)), no_db),
                   std::invalid_argument);
+  const char* failover[] = {"bank-loadtest", "--operator-key", "k", "--database-url", "dbname=x",
+                            "--chaos", "failover", "--ha-ctl", "/bin/true",
+                            "--replication-stall", "1500ms", "--chaos-count", "2"};
+  const auto f = lt::parse_options(static_cast<int>(std::size(failover)), failover);
+  CHECK(f.ha_ctl == "/bin/true");
+  CHECK(f.replication_stall == std::chrono::milliseconds(1500));
+  CHECK(f.chaos_count == 2);
+  const char* no_ha_ctl[] = {"bank-loadtest", "--operator-key", "k", "--database-url", "dbname=x",
+                             "--chaos", "failover"};
+  CHECK_THROWS_AS(lt::parse_options(static_cast<int>(std::size(no_ha_ctl)), no_ha_ctl),
+                  std::invalid_argument);
   const char* unknown[] = {"bank-loadtest", "--operator-key", "k", "--chaos", "flood"};
   CHECK_THROWS_AS(lt::parse_options(static_cast<int>(std::size(unknown)), unknown),
                   std::invalid_argument);

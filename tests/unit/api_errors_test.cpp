@@ -28,7 +28,7 @@ api_error through_http(db::errc e, bank::effect kind) {
 }  // namespace
 
 TEST_CASE("nothing reached the database: 503 service_unavailable with Retry-After, revealing nothing") {
-  for (auto e : {db::errc::pool_exhausted, db::errc::unavailable, db::errc::pool_closed}) {
+  for (auto e : {db::errc::pool_exhausted, db::errc::unavailable, db::errc::pool_closed, db::errc::read_only}) {
     for (auto kind : {bank::effect::read, bank::effect::write}) {
       const auto err = through_http(e, kind);
       CHECK(err.status == http::status::service_unavailable);
@@ -70,7 +70,7 @@ TEST_CASE("every domain outcome has a status and a stable code") {
   const std::vector<std::pair<errc, unsigned>> expected{
       {errc::invalid, 422},           {errc::same_account, 422},      {errc::forbidden, 403},
       {errc::not_found, 404},         {errc::account_not_found, 404}, {errc::insufficient_funds, 409},
-      {errc::currency_mismatch, 422}, {errc::account_closed, 409},    {errc::idempotency_key_reused, 422},
+      {errc::currency_mismatch, 422}, {errc::account_closed, 409},    {errc::account_frozen, 409},    {errc::idempotency_key_reused, 422},
       {errc::email_taken, 409},       {errc::balance_not_zero, 409},  {errc::user_holds_money, 409},
       {errc::transfer_refused, 409},  {errc::batch_failed, 409},      {errc::service_unavailable, 503},
       {errc::outcome_unknown, 503},   {errc::retries_exhausted, 503}, {errc::internal, 500}};

@@ -17,6 +17,8 @@ TEST_CASE("SQLSTATEs map to the kinds callers act on") {
   CHECK(classify_sqlstate("22003") == errc::numeric_out_of_range);
   CHECK(classify_sqlstate("08006") == errc::connection_lost);
   CHECK(classify_sqlstate("57P01") == errc::connection_lost);
+  CHECK(classify_sqlstate("25006") == errc::read_only);  // a write on a standby
+  CHECK(classify_sqlstate("0A000") == errc::server_error);  // read_only only from a standby
   CHECK(classify_sqlstate("42P01") == errc::server_error);
 }
 
@@ -24,7 +26,7 @@ TEST_CASE("only serialization failures and deadlocks are retryable") {
   CHECK(is_retryable(make_error_code(errc::serialization_failure)));
   CHECK(is_retryable(make_error_code(errc::deadlock_detected)));
   for (auto e : {errc::unique_violation, errc::check_violation, errc::connection_lost, errc::timeout,
-                 errc::pool_exhausted, errc::server_error, errc::cancelled})
+                 errc::pool_exhausted, errc::server_error, errc::cancelled, errc::read_only})
     CHECK_FALSE(is_retryable(make_error_code(e)));
 }
 

@@ -146,3 +146,50 @@ TEST_CASE("params are NUL-terminated text, NULL is a null pointer") {
   CHECK(std::string_view(ptrs[3]) == "true");
   CHECK_THROWS_AS(p.add(std::string_view("a\0b", 3)), std::invalid_argument);
 }
+
+TEST_CASE("an advisory-locked transaction takes the lock in a segment of its own before BEGIN, unlocks after COMMIT") {
+  batch b;
+  b.add(debit);
+  tx_frame frame{isolation::serializable, true, 42};
+  const auto plan = plan_pipeline(b, frame, {&debit});
+  using k = slot_kind;
+  CHECK(kinds(plan) == std::vector<k>{k::lock, k::sync, k::begin, k::statement, k::commit, k::sync, k::unlock, k::sync});
+  // Durable after unlock: the commit does not wait for the disk, the unlock
+  // statement is also the barrier that does.
+  tx_frame relaxed{isolation::serializable, true, 42, true};
+  CHECK(kinds(plan_pipeline(b, relaxed, {&debit})) ==
+        std::vector<k>{k::lock, k::sync, k::begin, k::relax_commit, k::statement, k::commit, k::sync,
+                       k::unlock_and_barrier, k::sync});
+  // Without both BEGIN and COMMIT in the same pipeline there is no lock.
+  CHECK(kinds(plan_pipeline(b, {isolation::serializable, false, 42}, {&debit})) ==
+        std::vector<k>{k::begin, k::statement, k::sync});
+}
+
+TEST_CASE("a failed lock or unlock is not the batch's failure; the transaction's own results decide") {
+  batch b;
+  b.add(debit);
+  const auto plan = plan_pipeline(b, {isolation::serializable, true, 42}, {&debit});
+  pipeline_outcome outcome(b.size());
+  for (const auto& s : plan) {
+    if (s.kind == slot_kind::lock || s.kind == slot_kind::unlock) {
+      outcome.accept(s, make(PGRES_FATAL_ERROR));
+      continue;
+    }
+    outcome.accept(s, make(s.kind == slot_kind::sync ? PGRES_PIPELINE_SYNC : PGRES_COMMAND_OK));
+  }
+  // A synthetic COMMIT result has no "COMMIT" tag, so the only failure is
+  // the transaction's own; the lock's and the unlock's were not recorded.
+  REQUIRE(outcome.failed());
+  CHECK(outcome.first_error().message == "transaction was rolled back");
+}
+
+TEST_CASE("array literals quote and escape every text element and spell NULL") {
+  array_literal ids;
+  ids.add(std::int64_t{1}).add_null().add(std::int64_t{-7});
+  CHECK(ids.text() == "{1,NULL,-7}");
+  array_literal texts;
+  texts.add(std::string_view("a b")).add(std::string_view("q\"uote")).add(std::string_view("back\\slash"))
+      .add(std::optional<std::string>{}).add(std::string_view("NULL")).add(std::string_view(""));
+  CHECK(texts.text() == R"({"a b","q\"uote","back\\slash",NULL,"NULL",""})");
+  CHECK(array_literal{}.text() == "{}");
+}

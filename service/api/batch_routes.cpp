@@ -1,0 +1,113 @@
+// POST /transfers/batch: up to 1,000 transfers in one request, each with its
+// own idempotency key and its own answer; "atomic": true for all or nothing.
+
+#include "api/exchange.hpp"
+#include "api/json_input.hpp"
+#include "api/json_output.hpp"
+#include "api/routes.hpp"
+
+#include <algorithm>
+
+namespace bankd::api {
+namespace net = boost::asio;
+using nlohmann::json;
+using http::beast_http::verb;
+
+namespace {
+
+constexpr std::size_t max_reference = 140;
+constexpr std::size_t max_key = 255;
+
+// A refusal of the whole request that names the item and the field.
+api_error item_error(std::size_t index, std::string_view field, const api_error& e) {
+  api_error named = e;
+  named.message = "transfers[" + std::to_string(index) + "]" + (field.empty() ? "" : "." + std::string(field)) +
+                  ": " + e.message;
+  return named;
+}
+
+outcome<std::string> item_key(const json& item) {
+  const auto it = item.find("idempotency_key");
+  if (it == item.end() || it->is_null()) return invalid("'idempotency_key' is required");
+  if (!it->is_string()) return invalid("'idempotency_key' must be a string");
+  const auto key = it->get<std::string>();
+  const bool printable = std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  if (key.empty() || key.size() > max_key || !printable)
+    return invalid("'idempotency_key' must be 1..255 printable ASCII characters");
+  return key;
+}
+
+// One item, or the request's refusal naming it.
+outcome<bank::transfer_request> read_item(const json& item, std::size_t index) {
+  if (!item.is_object()) return item_error(index, "", invalid("each transfer must be a JSON object"));
+  if (auto ok = only_fields(item, {"from_account_id", "to_account_id", "amount", "currency", "reference",
+                                   "idempotency_key"});
+      !ok)
+    return item_error(index, "", ok.error());
+  bank::transfer_request req;
+  auto from = required_id(item, "from_account_id");
+  if (!from) return item_error(index, "from_account_id", from.error());
+  auto to = required_id(item, "to_account_id");
+  if (!to) return item_error(index, "to_account_id", to.error());
+  auto amount = required_amount(item, "amount");
+  if (!amount) return item_error(index, "amount", amount.error());
+  auto currency = optional_currency(item, "currency");
+  if (!currency) return item_error(index, "currency", currency.error());
+  auto reference = optional_text(item, "reference", max_reference);
+  if (!reference) return item_error(index, "reference", reference.error());
+  auto key = item_key(item);
+  if (!key) return item_error(index, "idempotency_key", key.error());
+  return bank::transfer_request{*from, *to, *amount, std::move(*currency), std::move(*reference), std::move(*key)};
+}
+
+outcome<std::pair<std::vector<bank::transfer_request>, bool>> read_batch(const json& body) {
+  if (auto ok = only_fields(body, {"transfers", "atomic"}); !ok) return ok.error();
+  bool atomic = false;
+  if (const auto it = body.find("atomic"); it != body.end() && !it->is_null()) {
+    if (!it->is_boolean()) return invalid("'atomic' must be true or false");
+    atomic = it->get<bool>();
+  }
+  const auto items = body.find("transfers");
+  if (items == body.end() || !items->is_array() || items->empty() ||
+      items->size() > bank::max_batch_transfers)
+    return invalid("'transfers' must be an array of 1.." + std::to_string(bank::max_batch_transfers) + " transfers");
+  std::vector<bank::transfer_request> reqs;
+  reqs.reserve(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    auto req = read_item((*items)[i], i);
+    if (!req) return req.error();
+    reqs.push_back(std::move(*req));
+  }
+  return std::pair{std::move(reqs), atomic};
+}
+
+json result_json(const bank::result<bank::transfer_outcome>& r) {
+  if (r) return {{"status", 201}, {"transfer", transfer_json(r->record)}, {"replayed", r->replayed}};
+  const auto e = from_bank(r.error());
+  return {{"status", static_cast<unsigned>(e.status)}, {"error", {{"code", e.code}, {"message", e.message}}}};
+}
+
+net::awaitable<outcome<http::response>> create_batch(exchange& x) {
+  auto body = parse_object(x.http.req);
+  if (!body) co_return body.error();
+  auto batch = read_batch(*body);
+  if (!batch) co_return batch.error();
+  const auto results = co_await x.bank.transfers.transfer_batch(x.call, batch->first, batch->second);
+  // Nothing could be tried (the database away): the request as a whole is
+  // retried later, with Retry-After, rather than item by item.
+  const bool all_later = std::all_of(results.begin(), results.end(), [](const auto& r) {
+    return !r && from_bank(r.error()).retry_later;
+  });
+  if (all_later) co_return from_bank(results.front().error());
+  json items = json::array();
+  for (const auto& r : results) items.push_back(result_json(r));
+  co_return json_ok({{"results", std::move(items)}});
+}
+
+}  // namespace
+
+void add_batch_routes(route_table& routes, bank::services& bank) {
+  routes.add(verb::post, "/transfers/batch", secured(bank, access::any_key, create_batch));
+}
+
+}  // namespace bankd::api
