@@ -81,10 +81,23 @@ outcome<std::pair<std::vector<bank::transfer_request>, bool>> read_batch(const j
   return std::pair{std::move(reqs), atomic};
 }
 
-json result_json(const bank::result<bank::transfer_outcome>& r) {
+// An item's answer. Debiting another user's account answers like a missing
+// one, as POST /transfers does (enumeration: docs/security.md).
+json result_json(const bank::result<bank::transfer_outcome>& r, const bank::transfer_request& req) {
   if (r) return {{"status", 201}, {"transfer", transfer_json(r->record)}, {"replayed", r->replayed}};
-  const auto e = from_bank(r.error());
+  const auto e = hiding_others_debit(r.error(), req.from_account_id);
   return {{"status", static_cast<unsigned>(e.status)}, {"error", {{"code", e.code}, {"message", e.message}}}};
+}
+
+// The database failures behind items of a 200 answer, logged once each with
+// the request's id (the items of one failed batch share one).
+void log_item_failures(const std::vector<bank::result<bank::transfer_outcome>>& results, std::string_view request_id) {
+  const bank::failure_note* last = nullptr;
+  for (const auto& r : results) {
+    if (r || !r.error().note || r.error().note.get() == last) continue;
+    last = r.error().note.get();
+    bank::log_failure(*last, request_id);
+  }
 }
 
 net::awaitable<outcome<http::response>> create_batch(exchange& x) {
@@ -99,8 +112,9 @@ net::awaitable<outcome<http::response>> create_batch(exchange& x) {
     return !r && from_bank(r.error()).retry_later;
   });
   if (all_later) co_return from_bank(results.front().error());
+  log_item_failures(results, x.http.log.request_id);
   json items = json::array();
-  for (const auto& r : results) items.push_back(result_json(r));
+  for (std::size_t i = 0; i < results.size(); ++i) items.push_back(result_json(results[i], batch->first[i]));
   co_return json_ok({{"results", std::move(items)}});
 }
 

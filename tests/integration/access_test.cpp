@@ -63,6 +63,19 @@ TEST_CASE("another user's account answers exactly as one that does not exist, al
   expected.replace(expected.find(id_text(missing)), id_text(missing).size(), id_text(bob.account_id));
   CHECK(answer(foreign) == expected);
   CHECK(sql.scalar_int("SELECT balance FROM accounts WHERE id = $1", {id_text(bob.account_id)}) == 1000);
+  // The same in a batch: the item of bob's account reads as the missing one's.
+  const auto batch_item = [&](std::int64_t from, const std::string& key) {
+    return nlohmann::json{{"from_account_id", from}, {"to_account_id", alice.account_id}, {"amount", 1},
+                          {"idempotency_key", key}};
+  };
+  auto batch = as_alice.post("/transfers/batch", {{"transfers", {batch_item(bob.account_id, "e3"), batch_item(missing, "e4")}}});
+  REQUIRE(batch.status == 200);
+  auto batch_foreign = batch.json()["results"][0].dump();
+  const auto batch_absent = batch.json()["results"][1].dump();
+  CHECK(batch.json()["results"][0]["status"] == 404);
+  CHECK(batch_foreign.replace(batch_foreign.find(id_text(bob.account_id)), id_text(bob.account_id).size(),
+                              id_text(missing)) == batch_absent);
+  CHECK(sql.scalar_int("SELECT balance FROM accounts WHERE id = $1", {id_text(bob.account_id)}) == 1000);
 
   // A transfer between others: as missing as one that never was.
   auto paid = server.client(bob.api_key).post("/transfers", {{"from_account_id", bob.account_id}, {"to_account_id", op.post("/accounts", {{"currency", "EUR"}, {"user_id", bob.user_id}}).json()["id"]}, {"amount", 5}}, {{"Idempotency-Key", "bob-own"}});
