@@ -154,9 +154,9 @@ TEST_CASE("the operator freezes and unfreezes users and accounts") {
   CHECK(sql.scalar("SELECT frozen_at IS NULL FROM accounts WHERE id = $1", {std::to_string(alice.account_id)}) == "t");
 }
 
-// Needs the transfer engine (migration 004, bank_apply_batch), which refuses
-// debits of frozen accounts; the old transfer statement does not look.
-TEST_CASE("a frozen account, or an account of a frozen user, cannot send but can receive", "[.][engine]") {
+// Every movement goes through the transfer engine (bank_apply_batch): one
+// refusal for POST /transfers, POST /transfers/batch and deposits alike.
+TEST_CASE("a frozen account, or an account of a frozen user, cannot send but can receive") {
   test::scratch_database db;
   test::bankd_server server(db.conninfo());
   auto op = server.operator_client();
@@ -180,5 +180,29 @@ TEST_CASE("a frozen account, or an account of a frozen user, cannot send but can
   CHECK(by_user.status == 409);
   CHECK(by_user.error_code() == "account_frozen");
   test::pg_session sql(db.conninfo());
+  CHECK(sql.scalar_int("SELECT balance FROM accounts WHERE id = $1", {std::to_string(bob.account_id)}) == 100);
+
+  // The batch route: the frozen user's item is refused on its own; in an
+  // atomic batch it takes the others with it.
+  const auto item = [](std::int64_t from, std::int64_t to, const std::string& key) {
+    return json{{"from_account_id", from}, {"to_account_id", to}, {"amount", 1}, {"idempotency_key", key}};
+  };
+  auto as_bob = server.client(bob.api_key);
+  auto mixed = as_bob.post("/transfers/batch", {{"transfers", {item(bob.account_id, alice.account_id, "b1")}}});
+  REQUIRE(mixed.status == 200);
+  CHECK(mixed.json()["results"][0]["status"] == 409);
+  CHECK(mixed.json()["results"][0]["error"]["code"] == "account_frozen");
+  REQUIRE(op.post(path("/accounts/", alice.account_id, "/freeze"), json::object()).status == 200);
+  auto atomic = as_alice.post("/transfers/batch", {{"atomic", true},
+                                                   {"transfers", {item(alice.account_id, bob.account_id, "b2")}}});
+  REQUIRE(atomic.status == 200);
+  CHECK(atomic.json()["results"][0]["error"]["code"] == "account_frozen");
+  auto by_operator = op.post("/transfers", {{"from_account_id", alice.account_id}, {"to_account_id", bob.account_id},
+                                            {"amount", 1}}, {{"Idempotency-Key", "op-1"}});
+  CHECK(by_operator.error_code() == "account_frozen");  // the operator cannot move a frozen account's money either
+  auto deposit = op.post(path("/accounts/", alice.account_id, "/deposits"), {{"amount", 5}}, {{"Idempotency-Key", "d1"}});
+  CHECK(deposit.status == 201);  // a frozen account still receives
+  // What went through: f2 (bob -> alice), f3 (alice -> bob) and the deposit.
+  CHECK(sql.scalar_int("SELECT balance FROM accounts WHERE id = $1", {std::to_string(alice.account_id)}) == 105);
   CHECK(sql.scalar_int("SELECT balance FROM accounts WHERE id = $1", {std::to_string(bob.account_id)}) == 100);
 }
