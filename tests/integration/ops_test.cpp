@@ -93,6 +93,51 @@ TEST_CASE("bankd serve's role cannot change or remove ledger rows, and the owner
   CHECK(owner.scalar_int("SELECT sum(amount) FROM transfers") == 100);
 }
 
+// The transfer engine as bankd serve's role: bank_apply_batch is granted to
+// <database>_app by name (migration 007), so it runs even where an
+// administrator took EXECUTE on functions away from PUBLIC; the advisory
+// lock and the durability barrier need nothing beyond PUBLIC's defaults.
+TEST_CASE("bankd serve's role runs the transfer engine, its lock and its durability barrier") {
+  test::scratch_database db;
+  test::pg_session owner(db.conninfo());
+  owner.exec("REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC");
+  test::bankd_server server(db.conninfo());
+  auto op = server.operator_client();
+  auto alice = test::create_funded_account(op, "EUR", 100);  // a deposit: the engine, as serve
+  auto bob = test::create_funded_account(op, "EUR", 0);
+  auto as_alice = server.client(alice.api_key);
+  CHECK(as_alice.post("/transfers", {{"from_account_id", alice.account_id}, {"to_account_id", bob.account_id}, {"amount", 30}},
+                      {{"Idempotency-Key", "t1"}}).status == 201);
+  auto batch = as_alice.post("/transfers/batch", {{"transfers", {{{"from_account_id", alice.account_id},
+                                                                  {"to_account_id", bob.account_id},
+                                                                  {"amount", 20},
+                                                                  {"idempotency_key", "t2"}}}}});
+  REQUIRE(batch.status == 200);
+  CHECK(batch.json()["results"][0]["status"] == 201);
+  CHECK(owner.scalar_int("SELECT balance FROM accounts WHERE id = $1", {std::to_string(bob.account_id)}) == 50);
+
+  const std::string empty_batch =
+      "SELECT count(*) FROM bank_apply_batch('{}'::text[], '{}'::bigint[], '{}'::bigint[], '{}'::bigint[], "
+      "'{}'::text[], '{}'::bigint[], '{}'::bigint[], '{}'::text[], '{}'::text[], '{}'::int[])";
+  {
+    test::pg_session serve(db.serve_conninfo());
+    CHECK(serve.error_state(empty_batch).empty());
+    CHECK(serve.error_state("SELECT pg_advisory_lock($1::bigint)", {"7089068695995725944"}).empty());
+    CHECK(serve.error_state("SELECT pg_advisory_unlock($1::bigint), pg_current_xact_id()", {"7089068695995725944"})
+              .empty());
+    CHECK(serve.error_state("SELECT pg_logical_emit_message(true, 'bankd.barrier', '')").empty());
+    CHECK(serve.error_state("SELECT pg_is_in_recovery()").empty());
+  }
+  // The control: a role outside <database>_app is refused the engine.
+  const auto other = db.name() + "_other";
+  owner.exec("CREATE ROLE " + other + " LOGIN");
+  {
+    test::pg_session outsider(test::with_user(db.conninfo(), other));
+    CHECK(outsider.error_state(empty_batch) == "42501");
+  }
+  owner.exec("DROP ROLE " + other);
+}
+
 TEST_CASE("every response carries X-Request-Id: the client's when valid, else a new one") {
   test::scratch_database db;
   test::bankd_server server(db.conninfo());
