@@ -57,7 +57,7 @@ pg_profile=${BENCH_PG_PROFILE:-dev}
 audit_interval=${BENCH_AUDIT_INTERVAL:-5s}
 work=${BENCH_DIR:-$root/build/bench}
 bin=$root/build/release/bin
-operator_key=bench-operator-key-$RANDOM$RANDOM
+operator_key=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')  # 48 characters: bankd wants 32+
 # Deposits so large that no account runs dry: pgbench aborts a client on the
 # balance CHECK, and the comparison is of transfers, not refusals.
 deposit=1000000000
@@ -155,7 +155,7 @@ start_bankd() {
 # One connection: concurrent first account creations race to create the
 # funding account, and the loser's sequence value leaves a hole in the range.
 set_up_accounts() {
-  "$bin/bank-loadtest" --url "http://127.0.0.1:$http_port" --operator-key "$operator_key" \
+  BANKD_OPERATOR_KEY=$operator_key "$bin/bank-loadtest" --url "http://127.0.0.1:$http_port" \
     --accounts "$accounts" --deposit "$deposit" --setup-only --accounts-file "$work/accounts.csv" \
     --concurrency 1 \
     --progress off >/dev/null
@@ -206,7 +206,7 @@ run_loadtest() {  # run_loadtest NAME [bank-loadtest options...]
   msg "bank-loadtest $name: $*"
   ticks=$(bankd_ticks)
   rm -f -- "$work/$name.json"  # a failed run must not be reported with an earlier run's figures
-  "$bin/bank-loadtest" --url "http://127.0.0.1:$http_port" --operator-key "$operator_key" \
+  BANKD_OPERATOR_KEY=$operator_key "$bin/bank-loadtest" --url "http://127.0.0.1:$http_port" \
     --database-url "$database_url" --accounts "$accounts" --deposit "$deposit" --amount-max "$amount_max" \
     --duration "${seconds}s" --audit-interval "$audit_interval" --json "$work/$name.json" --plot "$work/$name.png" \
     --progress plain \

@@ -37,7 +37,7 @@ base_recipe=2
 base_label=org.bankd.base-recipe
 cache=${BANKD_CONTAINER_CACHE:-/var/cache/bankd}
 base_tarball=$cache/bookworm-slim-r$base_recipe.tar.gz
-operator_key=container-test-$RANDOM$RANDOM
+operator_key=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')  # 48 characters: bankd wants 32+
 database=bankd_container_$$
 work=
 ctr=
@@ -83,6 +83,8 @@ cleanup() {
   fi
   [[ -n $ctr ]] && buildah rm "$ctr" >/dev/null 2>&1
   psql "$admin_url" -qAtc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1
+  psql "$admin_url" -qAtc "DROP ROLE IF EXISTS ${database}_serve" >/dev/null 2>&1
+  psql "$admin_url" -qAtc "DROP ROLE IF EXISTS ${database}_app" >/dev/null 2>&1
   [[ -n $work ]] && rm -rf -- "$work"
   exit "$status"
 }
@@ -223,7 +225,10 @@ psql "$admin_url" -qAtc "CREATE DATABASE $database" >/dev/null
 db_url=$(sed -E "s#/[^/?]*(\?|$)#/$database\1#" <<<"${admin_url%/}")
 [[ $db_url == *"/$database"* ]] || fail "cannot make a database URL from $admin_url"
 port=${CONTAINER_TEST_PORT:-$(pg_free_port 20000 20000)}
-# Configuration through the environment only, as in compose.yaml.
+# Configuration through the environment only, as in compose.yaml. Two
+# roles, as there: migrate as the owner, serve as a member of <db>_app.
+serve_url=$(sed -E "s#^(postgres(ql)?://)[^@/]*@#\1${database}_serve@#" <<<"$db_url")
+[[ $serve_url == *"${database}_serve@"* ]] || fail "cannot make the serve role's URL from $db_url"
 run_env=(-e "DATABASE_URL=$db_url" -e "PORT=$port" -e "BANKD_OPERATOR_KEY=$operator_key"
   -e THREADS=2 -e POOL_SIZE=4)
 ctr=$(buildah from --pull-never --name "bankd-container-test-$$" "$image")
@@ -232,7 +237,10 @@ ctr=$(buildah from --pull-never --name "bankd-container-test-$$" "$image")
 in_container "${entrypoint[@]}" migrate >"$work/migrate.log" 2>&1 ||
   { cat "$work/migrate.log" >&2; fail "migrate"; }
 grep -q 'migrate.done' "$work/migrate.log" || { cat "$work/migrate.log" >&2; fail "no migrate.done line"; }
-lap "migrate"
+psql "$admin_url" -qAtc "CREATE ROLE ${database}_serve LOGIN IN ROLE ${database}_app" >/dev/null
+run_env=(-e "DATABASE_URL=$serve_url" -e "PORT=$port" -e "BANKD_OPERATOR_KEY=$operator_key"
+  -e THREADS=2 -e POOL_SIZE=4)
+lap "migrate (as the owner; bankd serves as ${database}_serve)"
 
 msg "starting [${entrypoint[*]} ${cmd[*]}] on port $port"
 # In a process group of its own, so that cleanup can end all of it at once.

@@ -5,15 +5,23 @@
 #
 # Without DATABASE_URL, bankd uses a PostgreSQL 15 cluster of this checkout's
 # own: created on the first run in .local/pg, started when it is not running
-# and stopped again on exit if this script started it. Migrations are applied
-# before serving. With DATABASE_URL set, nothing local is started.
+# and stopped again on exit if this script started it. With DATABASE_URL set,
+# nothing local is started.
+#
+# Two database roles, as in production: migrations run as the owner (the
+# local cluster's superuser, or DATABASE_URL's user), and bankd serves as
+# bankd_serve, a member of the group role that migration 007 makes
+# (<database>_app) and nothing more (docs/security.md).
 #
 # Environment:
-#   DATABASE_URL   database to use instead of the local cluster
+#   DATABASE_URL   database to use instead of the local cluster (migrations run as its user)
+#   BANKD_SERVE_DATABASE_URL  with DATABASE_URL: what bankd serves as (default DATABASE_URL)
 #   PORT           HTTP port of bankd (default 8080)
 #   PGPORT_LOCAL   TCP port of the local cluster (default 54329)
-#   BANKD_OPERATOR_KEY  operator bearer key; without it a random one is kept
-#                  in .local/operator-key (mode 0600) and printed
+#   BANKD_OPERATOR_KEY_FILE  file with the operator key(s); without it (and
+#                  without BANKD_OPERATOR_KEY) a random key is kept in
+#                  .local/operator-key (mode 0600), and a header line for
+#                  curl -H @FILE in .local/operator-key.header
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -86,21 +94,37 @@ start_local_cluster() {
   fi
   pg_createdb_if_missing "$port" bankd
   export DATABASE_URL="postgresql://bankd@127.0.0.1:$port/bankd"
-  pg_msg "DATABASE_URL=$DATABASE_URL"
+  serve_url="postgresql://bankd_serve@127.0.0.1:$port/bankd"
+  local_port=$port
+  pg_msg "DATABASE_URL=$DATABASE_URL (migrations); bankd serves as $serve_url"
+}
+
+# The local cluster's login role for `bankd serve`, once migration 007 made
+# the group it joins.
+ensure_serve_role() {
+  "$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$local_port" -U "$PG_SUPERUSER" -d bankd -v ON_ERROR_STOP=1 <<'SQL'
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bankd_serve') THEN
+    CREATE ROLE bankd_serve LOGIN IN ROLE bankd_app;
+  END IF;
+END $$;
+SQL
 }
 
 # A local operator key, so a fresh checkout can create users and deposit
 # money at once; the same key on every start, kept out of git in .local/.
+# bankd reads it from the file: it never appears on a command line.
 ensure_operator_key() {
-  [[ -n ${BANKD_OPERATOR_KEY:-} ]] && return
+  [[ -n ${BANKD_OPERATOR_KEY:-}${BANKD_OPERATOR_KEY_FILE:-} ]] && return
   local file=$root/.local/operator-key
   if [[ ! -s $file ]]; then
     mkdir -p "$root/.local"
     (umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' > "$file")
   fi
-  BANKD_OPERATOR_KEY=$(<"$file")
-  export BANKD_OPERATOR_KEY
-  pg_msg "operator key (from $file): $BANKD_OPERATOR_KEY"
+  # For curl -H @FILE (printf is a builtin: the key is in no process's arguments).
+  (umask 077 && printf 'Authorization: Bearer %s\n' "$(<"$file")" > "$file.header")
+  export BANKD_OPERATOR_KEY_FILE=$file
+  pg_msg "operator key in $file; curl -H @$file.header sends it"
 }
 
 "$root/scripts/setup-deps.sh" build postgres
@@ -111,6 +135,8 @@ cd "$root"
 cmake --preset release
 cmake --build --preset release -j "$(nproc)"
 
+serve_url=${BANKD_SERVE_DATABASE_URL:-}
+local_port=
 if [[ -n ${DATABASE_URL:-} ]]; then
   pg_msg "using DATABASE_URL from the environment; no local cluster is started"
 else
@@ -118,6 +144,7 @@ else
 fi
 
 "$bankd" migrate
+[[ -n $local_port ]] && ensure_serve_role
 ensure_operator_key
 
 export PORT=${PORT:-8080}
@@ -134,7 +161,7 @@ fi
 forward() {
   kill -s "$1" "$bankd_pid" 2>/dev/null || true
 }
-setsid "$bankd" serve "$@" &
+DATABASE_URL=${serve_url:-$DATABASE_URL} setsid "$bankd" serve "$@" &
 bankd_pid=$!
 trap 'forward INT' INT
 trap 'forward TERM' TERM

@@ -11,6 +11,11 @@
 # Exports to the tests (see tests/support/scratch_database.hpp):
 #   BANKD_TEST_DATABASE_URL  superuser URL of the test cluster
 #   BANKD_TEST_PGCTL         executable taking start | stop | restart for it
+#
+# Two roles, as in production: each test's database is migrated by the
+# cluster's superuser (the owner), and the bankd it starts logs in as
+# <database>_serve, a member of <database>_app (migration 007) and nothing
+# more; both roles are dropped with the database.
 set -euo pipefail
 shopt -s inherit_errexit
 

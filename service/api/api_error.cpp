@@ -24,6 +24,18 @@ api_error forbidden(std::string message) {
   return {http::status::forbidden, "forbidden", std::move(message)};
 }
 
+api_error hiding_others(const bank::error& e, std::string missing) {
+  if (e.code == bank::errc::forbidden || e.code == bank::errc::not_found) return not_found(std::move(missing));
+  return from_bank(e);
+}
+
+api_error hiding_others_debit(const bank::error& e, std::int64_t from_account) {
+  if (e.code == bank::errc::forbidden)
+    return {http::status::not_found, "account_not_found",
+            "account " + std::to_string(from_account) + " does not exist"};
+  return from_bank(e);
+}
+
 namespace {
 
 http::status status_of(bank::errc e) {
@@ -47,7 +59,9 @@ http::status status_of(bank::errc e) {
     case errc::batch_failed:
     case errc::transfer_not_pending:
     case errc::transfer_not_reversible:
-    case errc::reversal_exceeds_remainder: return http::status::conflict;
+    case errc::reversal_exceeds_remainder:
+    case errc::limit_reached: return http::status::conflict;
+    case errc::rate_limited: return http::status::too_many_requests;
     case errc::service_unavailable:
     case errc::outcome_unknown:
     case errc::retries_exhausted: return http::status::service_unavailable;
@@ -60,7 +74,8 @@ http::status status_of(bank::errc e) {
 
 api_error from_bank(const bank::error& e) {
   const auto status = status_of(e.code);
-  return {status, bank::code_name(e.code), e.message, status == http::status::service_unavailable};
+  const bool later = status == http::status::service_unavailable || status == http::status::too_many_requests;
+  return {status, bank::code_name(e.code), e.message, later, e.note};
 }
 
 std::ostream& operator<<(std::ostream& out, const api_error& e) {
@@ -68,8 +83,8 @@ std::ostream& operator<<(std::ostream& out, const api_error& e) {
 }
 
 http::response to_response(const api_error& e) {
-  if (e.retry_later) return http::unavailable_response(e.code, e.message);
   auto res = http::error_response(e.status, e.code, e.message);
+  if (e.retry_later) res.set(http::beast_http::field::retry_after, "1");
   if (e.status == http::status::unauthorized)
     res.set(http::beast_http::field::www_authenticate, "Bearer");
   return res;

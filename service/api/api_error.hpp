@@ -9,7 +9,9 @@
 
 #include <boost/system/result.hpp>
 
+#include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -19,7 +21,9 @@ struct api_error {
   http::status status;
   std::string_view code;  // e.g. "insufficient_funds"; always a string literal
   std::string message;
-  bool retry_later = false;  // 503 with Retry-After
+  bool retry_later = false;  // 503 or 429 with Retry-After
+  // The database failure behind it, logged by secured() with the request id.
+  std::shared_ptr<const bank::failure_note> note;
 };
 
 template <class T>
@@ -34,6 +38,16 @@ api_error forbidden(std::string message);  // 403 forbidden
 
 // The status of every domain outcome.
 api_error from_bank(const bank::error& e);
+
+// Enumeration: a resource the caller may not see gets the answer of one that
+// does not exist, byte for byte. For a path's resource: `forbidden` and
+// `not_found` both become 404 not_found with `missing` as the message.
+api_error hiding_others(const bank::error& e, std::string missing);
+// For the debited account of a transfer: `forbidden` (another user's account)
+// becomes the domain's answer for a debited account that does not exist, 404
+// account_not_found "account N does not exist". What the credited side
+// reveals is in docs/security.md.
+api_error hiding_others_debit(const bank::error& e, std::int64_t from_account);
 
 http::response to_response(const api_error& e);
 

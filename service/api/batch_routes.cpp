@@ -128,13 +128,26 @@ outcome<std::pair<std::vector<bank::batch_item>, bool>> read_batch(const json& b
   return std::pair{std::move(reqs), atomic};
 }
 
-// A committed transfer or hold is 201 (created), a post or void 200, as
-// their single requests answer.
+// An item's answer, as its single request would answer: a committed transfer
+// or hold is 201 (created), a post or void 200. Debiting another user's
+// account answers like a missing one (enumeration: docs/security.md).
 json result_json(const bank::result<bank::transfer_outcome>& r, const bank::batch_item& item) {
-  const int created = item.what == bank::batch_item::action::transfer ? 201 : 200;
-  if (r) return {{"status", created}, {"transfer", transfer_json(r->record)}, {"replayed", r->replayed}};
-  const auto e = from_bank(r.error());
+  const bool is_transfer = item.what == bank::batch_item::action::transfer;
+  if (r)
+    return {{"status", is_transfer ? 201 : 200}, {"transfer", transfer_json(r->record)}, {"replayed", r->replayed}};
+  const auto e = is_transfer ? hiding_others_debit(r.error(), item.transfer.from_account_id) : from_bank(r.error());
   return {{"status", static_cast<unsigned>(e.status)}, {"error", {{"code", e.code}, {"message", e.message}}}};
+}
+
+// The database failures behind items of a 200 answer, logged once each with
+// the request's id (the items of one failed batch share one).
+void log_item_failures(const std::vector<bank::result<bank::transfer_outcome>>& results, std::string_view request_id) {
+  const bank::failure_note* last = nullptr;
+  for (const auto& r : results) {
+    if (r || !r.error().note || r.error().note.get() == last) continue;
+    last = r.error().note.get();
+    bank::log_failure(*last, request_id);
+  }
 }
 
 net::awaitable<outcome<http::response>> create_batch(exchange& x) {
@@ -149,6 +162,7 @@ net::awaitable<outcome<http::response>> create_batch(exchange& x) {
     return !r && from_bank(r.error()).retry_later;
   });
   if (all_later) co_return from_bank(results.front().error());
+  log_item_failures(results, x.http.log.request_id);
   json items = json::array();
   for (std::size_t i = 0; i < results.size(); ++i) items.push_back(result_json(results[i], batch->first[i]));
   co_return json_ok({{"results", std::move(items)}});

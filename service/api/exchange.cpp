@@ -20,12 +20,12 @@ api_error unauthenticated(std::string message) {
 }
 
 net::awaitable<outcome<bank::identity>> authenticate(bank::key_verifier& keys, bank::call& c,
-                                                     const http::request& req) {
+                                                     const http::request& req, std::string_view client) {
   const auto header = req[http::beast_http::field::authorization];
   if (header.empty()) co_return unauthenticated("missing Authorization: Bearer <key>");
   const auto key = bearer_key(header);
   if (key.empty()) co_return unauthenticated("malformed Authorization header");
-  auto found = co_await keys.verify(c, key);
+  auto found = co_await keys.verify(c, key, client);
   if (!found) co_return from_bank(found.error());
   if (!*found) co_return unauthenticated("invalid API key");
   co_return **found;
@@ -49,7 +49,7 @@ std::string_view bearer_key(std::string_view header) {
 http::endpoint secured(bank::services& bank, access level, handler fn) {
   return [&bank, level, fn = std::move(fn)](http::request_context& ctx) -> net::awaitable<http::response> {
     exchange x{ctx, bank::call{{}, ctx.deadline, 0}, bank};
-    auto caller = co_await authenticate(bank.keys, x.call, ctx.req);
+    auto caller = co_await authenticate(bank.keys, x.call, ctx.req, ctx.log.peer);
     outcome<http::response> res = caller ? outcome<http::response>(http::response{}) : caller.error();
     if (caller && level == access::operator_only && !caller->is_operator)
       res = forbidden("this operation needs the operator key");
@@ -59,11 +59,22 @@ http::endpoint secured(bank::services& bank, access level, handler fn) {
     }
     ctx.log.attempts = x.call.attempts;
     if (!res) {
+      if (res.error().note) bank::log_failure(*res.error().note, ctx.log.request_id);
       ctx.log.error = res.error().code;
       co_return to_response(res.error());
     }
     co_return std::move(*res);
   };
+}
+
+outcome<std::optional<std::string>> optional_idempotency_key(const http::request& req) {
+  constexpr std::size_t max_key = 255;
+  const std::string_view key = req["Idempotency-Key"];
+  if (key.empty()) return std::optional<std::string>{};
+  const bool printable = std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  if (key.size() > max_key || !printable)
+    return invalid("Idempotency-Key must be 1..255 printable ASCII characters");
+  return std::optional<std::string>{std::string(key)};
 }
 
 outcome<std::int64_t> path_id(const exchange& x, std::string_view name) {

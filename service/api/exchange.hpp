@@ -12,6 +12,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace bankd::api {
@@ -34,6 +36,10 @@ http::endpoint secured(bank::services& bank, access level, handler fn);
 // The key of a well-formed "Bearer <key>" header, or empty.
 std::string_view bearer_key(std::string_view header);
 
+// The Idempotency-Key header of a request that may have one: none, or 1..255
+// printable ASCII characters (else 422).
+outcome<std::optional<std::string>> optional_idempotency_key(const http::request& req);
+
 // The {id} path parameter as a positive integer; 404 when it is not one.
 outcome<std::int64_t> path_id(const exchange& x, std::string_view name = "id");
 
@@ -41,6 +47,14 @@ outcome<std::int64_t> path_id(const exchange& x, std::string_view name = "id");
 template <class T, class Render>
 outcome<http::response> respond(bank::result<T>&& r, Render render) {
   if (!r) return from_bank(r.error());
+  return render(*r);
+}
+
+// The same for the account in the path: another user's account answers as
+// one that does not exist (enumeration: docs/security.md).
+template <class T, class Render>
+outcome<http::response> respond_hiding(bank::result<T>&& r, std::int64_t account, Render render) {
+  if (!r) return hiding_others(r.error(), "account " + std::to_string(account) + " does not exist");
   return render(*r);
 }
 

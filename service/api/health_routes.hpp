@@ -1,6 +1,8 @@
 #pragma once
 // GET /healthz (the process answers), GET /readyz (a database round trip
-// succeeds) and GET /metrics (Prometheus text format).
+// succeeded within the last second; each worker probes at most once a
+// second, whatever the number of probes) and GET /metrics (Prometheus text
+// format).
 
 #include "db/pool.hpp"
 #include "http/endpoint.hpp"

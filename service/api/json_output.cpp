@@ -20,13 +20,17 @@ void set_if(json& out, const char* name, const std::optional<T>& value) {
 }  // namespace
 
 json user_json(const bank::user& u) {
-  return {{"id", u.id}, {"name", u.name}, {"email", u.email}, {"created_at", u.created_at}};
+  json out{{"id", u.id}, {"name", u.name}, {"email", u.email}, {"created_at", u.created_at}};
+  if (u.frozen_at) out["frozen_at"] = *u.frozen_at;
+  return out;
 }
 
-json account_json(const bank::account& a) {
+json account_json(const bank::account& a, const bank::currency_list* currencies) {
+  const auto exponent = currencies != nullptr ? currencies->exponent(a.currency) : std::nullopt;
   json out{{"id", a.id},
            {"user_id", a.user_id},
            {"currency", a.currency},
+           {"currency_exponent", exponent ? json(*exponent) : json(nullptr)},
            {"balance", a.balance},
            {"held", a.held},
            {"available", a.balance - a.held},
@@ -34,7 +38,12 @@ json account_json(const bank::account& a) {
            {"metadata", stored_json(a.metadata)},
            {"created_at", a.created_at}};
   if (a.closed_at) out["closed_at"] = *a.closed_at;
+  if (a.frozen_at) out["frozen_at"] = *a.frozen_at;
   return out;
+}
+
+json api_key_json(const bank::api_key& k) {
+  return {{"id", k.id}, {"name", k.name}, {"created_at", k.created_at}, {"last_used_at", text_or_null(k.last_used_at)}};
 }
 
 json transfer_json(const bank::transfer& t) {

@@ -3,6 +3,9 @@
 // every endpoint that returns an account returns the same account.
 
 #include "bank/history.hpp"
+#include "bank/accounts.hpp"
+#include "bank/currencies.hpp"
+#include "bank/keys.hpp"
 #include "bank/records.hpp"
 #include "http/message.hpp"
 
@@ -11,7 +14,9 @@
 namespace bankd::api {
 
 nlohmann::json user_json(const bank::user& u);
-nlohmann::json account_json(const bank::account& a);
+// `currencies` gives the minor-unit exponent; may be null.
+nlohmann::json account_json(const bank::account& a, const bank::currency_list* currencies);
+nlohmann::json api_key_json(const bank::api_key& k);
 nlohmann::json transfer_json(const bank::transfer& t);
 // A transfer with the side of it one account's history shows.
 nlohmann::json history_json(const bank::history_entry& t);

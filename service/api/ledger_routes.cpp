@@ -99,7 +99,7 @@ net::awaitable<outcome<http::response>> list_history(exchange& x) {
   if (!id) co_return id.error();
   auto q = read_history_query(x.http.query);
   if (!q) co_return q.error();
-  co_return respond(co_await x.bank.history.history(x.call, *id, *q), [](const bank::history_page& page) {
+  co_return respond_hiding(co_await x.bank.history.history(x.call, *id, *q), *id, [](const bank::history_page& page) {
     json items = json::array();
     for (const auto& t : page.entries) items.push_back(history_json(t));
     return json_ok({{"transfers", std::move(items)},
@@ -114,7 +114,7 @@ net::awaitable<outcome<http::response>> get_balance(exchange& x) {
   if (!p) co_return p.error();
   auto at = time_param(*p, "at");
   if (!at) co_return at.error();
-  co_return respond(co_await x.bank.history.balance_at(x.call, *id, *at), [](const bank::balance_point& b) {
+  co_return respond_hiding(co_await x.bank.history.balance_at(x.call, *id, *at), *id, [](const bank::balance_point& b) {
     return json_ok({{"account_id", b.account_id},
                     {"currency", b.currency},
                     {"at", b.at},
@@ -170,7 +170,7 @@ net::awaitable<outcome<http::response>> get_statement(exchange& x) {
   q.after = *after;
   q.limit = *limit;
   auto done = co_await x.bank.history.statement(x.call, *id, q);
-  if (!done) co_return from_bank(done.error());
+  if (!done) co_return hiding_others(done.error(), "account " + std::to_string(*id) + " does not exist");
   auto res = wants_csv(x.http.req) ? csv_response(statement_csv(*done)) : json_ok(statement_json(*done));
   if (done->next_after) res.set(http::beast_http::field::link, next_page_link(*id, *done, q.limit));
   co_return res;

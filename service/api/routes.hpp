@@ -10,6 +10,7 @@ namespace bankd::api {
 using route_table = http::router<http::endpoint>;
 
 void add_user_routes(route_table& routes, bank::services& bank);
+void add_key_routes(route_table& routes, bank::services& bank);
 void add_account_routes(route_table& routes, bank::services& bank);
 void add_transfer_routes(route_table& routes, bank::services& bank);
 void add_audit_routes(route_table& routes, bank::services& bank);
@@ -19,6 +20,7 @@ void add_event_routes(route_table& routes, bank::services& bank);
 
 inline void add_bank_routes(route_table& routes, bank::services& bank) {
   add_user_routes(routes, bank);
+  add_key_routes(routes, bank);
   add_account_routes(routes, bank);
   add_transfer_routes(routes, bank);
   add_audit_routes(routes, bank);

@@ -78,7 +78,9 @@ net::awaitable<outcome<http::response>> create_transfer(exchange& x) {
   req->to_account_id = *to;
   req->pending = pending->value_or(false);
   req->timeout_seconds = *timeout;
-  co_return respond(co_await x.bank.transfers.transfer(x.call, *req), transfer_response);
+  auto done = co_await x.bank.transfers.transfer(x.call, *req);
+  if (!done) co_return hiding_others_debit(done.error(), *from);  // enumeration: docs/security.md
+  co_return transfer_response(*done);
 }
 
 net::awaitable<outcome<http::response>> create_deposit(exchange& x) {
@@ -96,8 +98,9 @@ net::awaitable<outcome<http::response>> create_deposit(exchange& x) {
 net::awaitable<outcome<http::response>> get_transfer(exchange& x) {
   auto id = path_id(x);
   if (!id) co_return id.error();
-  co_return respond(co_await x.bank.transfers.get(x.call, *id),
-                    [](const bank::transfer& t) { return json_ok(transfer_json(t)); });
+  auto found = co_await x.bank.transfers.get(x.call, *id);
+  if (!found) co_return hiding_others(found.error(), "transfer " + std::to_string(*id) + " does not exist");
+  co_return json_ok(transfer_json(*found));
 }
 
 // A body is optional for post, void and reverse: none reads as {}.

@@ -1,4 +1,5 @@
-// /users: create (operator), read, rename, delete (refused while holding money).
+// /users: create (operator), read, rename, delete (refused while holding
+// money), freeze and unfreeze (operator).
 
 #include "api/exchange.hpp"
 #include "api/json_input.hpp"
@@ -34,11 +35,25 @@ net::awaitable<outcome<http::response>> create_user(exchange& x) {
   if (!name) co_return name.error();
   auto email = read_email(*body, true);
   if (!email) co_return email.error();
-  co_return respond(co_await x.bank.users.create(x.call, *name, **email), [](const bank::new_user& u) {
+  auto key = optional_idempotency_key(x.http.req);
+  if (!key) co_return key.error();
+  co_return respond(co_await x.bank.users.create(x.call, *name, **email, std::move(*key)), [](const bank::new_user& u) {
+    const auto path = "/users/" + std::to_string(u.user.id);
     auto out = user_json(u.user);
-    out["api_key"] = u.api_key;
-    return json_created(out, "/users/" + std::to_string(u.user.id));
+    // A key is shown once: a replay says where to make a new one instead.
+    if (u.api_key) out["api_key"] = *u.api_key;
+    else out["api_keys"] = path + "/api-keys";
+    auto res = json_created(out, path);
+    if (u.replayed) res.set("Idempotent-Replayed", "true");
+    return res;
   });
+}
+
+net::awaitable<outcome<http::response>> set_frozen(exchange& x, bool frozen) {
+  auto id = path_id(x);
+  if (!id) co_return id.error();
+  co_return respond(co_await x.bank.users.set_frozen(x.call, *id, frozen),
+                    [](const bank::user& u) { return json_ok(user_json(u)); });
 }
 
 net::awaitable<outcome<http::response>> get_user(exchange& x) {
@@ -83,6 +98,10 @@ void add_user_routes(route_table& routes, bank::services& bank) {
   routes.add(verb::get, "/users/{id}", secured(bank, access::any_key, get_user));
   routes.add(verb::patch, "/users/{id}", secured(bank, access::any_key, patch_user));
   routes.add(verb::delete_, "/users/{id}", secured(bank, access::any_key, remove_user));
+  routes.add(verb::post, "/users/{id}/freeze",
+             secured(bank, access::operator_only, [](exchange& x) { return set_frozen(x, true); }));
+  routes.add(verb::post, "/users/{id}/unfreeze",
+             secured(bank, access::operator_only, [](exchange& x) { return set_frozen(x, false); }));
 }
 
 }  // namespace bankd::api

@@ -1,8 +1,11 @@
 #include "app/config.hpp"
 
+#include "bank/currencies.hpp"
+
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -43,6 +46,12 @@ const std::map<std::string, std::string>& env_names() {
       {"read-timeout-ms", "BANKD_READ_TIMEOUT_MS"},
       {"shutdown-timeout-ms", "BANKD_SHUTDOWN_TIMEOUT_MS"},
       {"operator-key", "BANKD_OPERATOR_KEY"},
+      {"operator-key-file", "BANKD_OPERATOR_KEY_FILE"},
+      {"auth-failure-burst", "BANKD_AUTH_FAILURE_BURST"},
+      {"auth-failure-rate", "BANKD_AUTH_FAILURE_RATE"},
+      {"max-connections-per-client", "BANKD_MAX_CONNECTIONS_PER_CLIENT"},
+      {"max-accounts-per-user", "BANKD_MAX_ACCOUNTS_PER_USER"},
+      {"currencies", "BANKD_CURRENCIES"},
       {"migrations-dir", "BANKD_MIGRATIONS_DIR"},
       {"api-docs-dir", "BANKD_API_DOCS_DIR"},
       {"migrate", "BANKD_MIGRATE"},
@@ -85,7 +94,13 @@ po::options_description make_options(config& c) {
   add("idle-timeout-ms", po::value<long>()->default_value(c.idle_timeout.count()), "keep-alive connection idle limit");
   add("read-timeout-ms", po::value<long>()->default_value(c.read_timeout.count()), "time to receive a whole request");
   add("shutdown-timeout-ms", po::value<long>()->default_value(c.shutdown_timeout.count()), "grace period for in-flight requests on SIGTERM");
-  add("operator-key", po::value(&c.operator_key), "bearer key with operator rights (deposits, audit)");
+  add("operator-key", po::value(&c.operator_keys), "bearer key with operator rights, 32+ characters; twice to rotate (prefer --operator-key-file: command lines are public)");
+  add("operator-key-file", po::value(&c.operator_key_file), "file with one or two operator keys, one per line");
+  add("auth-failure-burst", po::value(&c.auth_failure_burst)->default_value(c.auth_failure_burst), "failed authentications one client address may make at once (then 429)");
+  add("auth-failure-rate", po::value(&c.auth_failure_rate)->default_value(c.auth_failure_rate), "failed authentications per second one client address may make after the burst");
+  add("max-connections-per-client", po::value(&c.max_connections_per_client)->default_value(c.max_connections_per_client), "open HTTP connections from one client address before new ones get 503 (0: no cap)");
+  add("max-accounts-per-user", po::value(&c.max_accounts_per_user)->default_value(c.max_accounts_per_user), "open accounts one user may hold (then 409 limit_reached)");
+  add("currencies", po::value(&c.currencies)->default_value(c.currencies), "ISO 4217 codes accounts may use, each with its minor-unit exponent: EUR:2,JPY:0");
   add("migrations-dir", po::value(&c.migrations_dir), "directory of NNN_name.sql migrations (default: installed next to bankd)");
   add("api-docs-dir", po::value(&c.api_docs_dir), "directory of openapi.yaml, openapi.json and docs.html (default: installed next to bankd)");
   add("migrate", po::value(&c.migrate_on_start)->implicit_value(true)->default_value(false), "serve: apply pending migrations before serving");
@@ -117,6 +132,42 @@ command parse_command(std::string_view word) {
                               "' (expected serve, migrate, healthcheck)");
 }
 
+std::string trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) text.remove_suffix(1);
+  return std::string(text);
+}
+
+// The keys of --operator-key-file: one per line, blank lines ignored.
+std::vector<std::string> read_key_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument("--operator-key-file: cannot read " + path);
+  std::vector<std::string> keys;
+  for (std::string line; std::getline(in, line);)
+    if (auto key = trimmed(line); !key.empty()) keys.push_back(std::move(key));
+  return keys;
+}
+
+// A key that could be guessed, or that a bearer header cannot carry, is a
+// configuration error: bankd refuses to start rather than serve with it.
+void check_operator_keys(config& c) {
+  if (!c.operator_key_file.empty())
+    for (auto& key : read_key_file(c.operator_key_file)) c.operator_keys.push_back(std::move(key));
+  std::sort(c.operator_keys.begin(), c.operator_keys.end());
+  c.operator_keys.erase(std::unique(c.operator_keys.begin(), c.operator_keys.end()), c.operator_keys.end());
+  if (c.operator_keys.size() > max_operator_keys)
+    throw std::invalid_argument("at most " + std::to_string(max_operator_keys) +
+                                " operator keys (the old and the new one while rotating)");
+  for (const auto& key : c.operator_keys) {
+    if (key.size() < min_operator_key_length)
+      throw std::invalid_argument("an operator key must have at least " +
+                                  std::to_string(min_operator_key_length) + " characters");
+    const bool printable = std::all_of(key.begin(), key.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
+    if (!printable || key.size() > 256)
+      throw std::invalid_argument("an operator key must be at most 256 printable ASCII characters without spaces");
+  }
+}
+
 void validate(config& c) {
   if (c.port == 0) throw std::invalid_argument("--port must be 1..65535");
   if (c.threads == 0) c.threads = std::max(1u, std::thread::hardware_concurrency());
@@ -134,6 +185,10 @@ void validate(config& c) {
     throw std::invalid_argument("--max-batch-body-bytes must be --max-body-bytes..64 MiB");
   if (c.max_header_bytes < 1024 || c.max_header_bytes > std::size_t{1} << 20)
     throw std::invalid_argument("--max-header-bytes must be 1 KiB..1 MiB");
+  if (c.max_accounts_per_user == 0) throw std::invalid_argument("--max-accounts-per-user must be at least 1");
+  if (c.auth_failure_burst == 0) throw std::invalid_argument("--auth-failure-burst must be at least 1");
+  bank::currency_list::parse(c.currencies);  // throws with the reason
+  if (c.cmd == command::serve) check_operator_keys(c);
 }
 
 }  // namespace

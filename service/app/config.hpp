@@ -41,6 +41,7 @@ struct config {
   std::uint16_t port = 8080;
   unsigned threads = 0;  // 0: one per core
   std::size_t max_connections = 10'000;
+  std::size_t max_connections_per_client = 1'000;  // from one client address; 0: no cap
   std::size_t max_body_bytes = std::size_t{64} * 1024;    // larger bodies get 413
   std::size_t max_batch_body_bytes = std::size_t{1} << 20;  // the same for POST /transfers/batch
   std::size_t max_header_bytes = std::size_t{8} * 1024;   // larger headers get 431
@@ -48,8 +49,23 @@ struct config {
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds shutdown_timeout{10'000};
 
+  // Access
+  // Bearer keys with operator rights, at most two (the old and the new one
+  // while rotating), each at least min_operator_key_length characters; from
+  // --operator-key, BANKD_OPERATOR_KEY and the lines of --operator-key-file.
+  // Empty: nobody is the operator.
+  std::vector<std::string> operator_keys;
+  std::string operator_key_file;
+  // Failed authentications from one client address: a burst, then this many
+  // per second; beyond that, 429 without a database lookup.
+  unsigned auth_failure_burst = 20;
+  unsigned auth_failure_rate = 5;
+
+  // The bank
+  std::size_t max_accounts_per_user = 100;  // open accounts
+  std::string currencies = "EUR:2,USD:2,GBP:2,CHF:2,JPY:0";  // CODE:exponent, ISO 4217
+
   // Operations
-  std::string operator_key;  // bearer key with operator rights; empty: no operator
   std::string migrations_dir;  // empty: next to the binary
   std::string api_docs_dir;    // openapi.yaml, openapi.json, docs.html; empty: next to the binary
   bool migrate_on_start = false;
@@ -58,6 +74,9 @@ struct config {
 
   std::string help_text;  // filled for command::help
 };
+
+inline constexpr std::size_t min_operator_key_length = 32;
+inline constexpr std::size_t max_operator_keys = 2;
 
 // Parses argv (first non-option word is the command) and the environment.
 // Throws std::invalid_argument with a message for the user on bad input.

@@ -60,14 +60,28 @@ db::pool_params pool_params_for(const config& cfg) {
   return p;
 }
 
-bank::settings bank_settings(const config& cfg) {
+bank::settings bank_settings(const config& cfg, bank::auth_limiter& limiter, const bank::currency_list& currencies) {
   bank::settings s;
-  s.operator_key = cfg.operator_key;
+  s.operator_keys = cfg.operator_keys;
   s.retries.max_attempts = cfg.max_retries;
+  s.limiter = &limiter;
+  s.currencies = &currencies;
+  s.max_open_accounts_per_user = cfg.max_accounts_per_user;
   s.engine.max_batch = cfg.max_batch;
   s.engine.flush_after_unlock = cfg.flush_after_unlock;
   return s;
 }
+
+// What the workers share, read only or thread-safe, owned by the service.
+struct shared_state {
+  metrics::registry& stats;
+  net::any_io_executor offload;
+  std::atomic<std::size_t>& open_connections;
+  http::client_connections& clients;
+  const api::api_reference& reference;
+  bank::auth_limiter& limiter;
+  const bank::currency_list& currencies;
+};
 
 // The transfer engine's reports, into the process's metrics.
 struct engine_metrics final : bank::engine_observer {
@@ -102,24 +116,25 @@ void run_on(net::io_context& ioc, Fn fn) {
 }  // namespace
 
 struct worker {
-  worker(const config& cfg, metrics::registry& stats, net::any_io_executor offload,
-         std::atomic<std::size_t>& open_connections, const api::api_reference& reference)
-      : pool(ioc.get_executor(), pool_params_for(cfg), std::move(offload)),
-        engine_stats(stats),
-        bank(pool, bank_settings(cfg), &stats, &engine_stats),
-        handler(stats, cfg.request_timeout) {
-    api::add_health_routes(handler.routes(), pool, stats);
-    api::add_reference_routes(handler.routes(), reference);
+  worker(const config& cfg, const shared_state& shared)
+      : pool(ioc.get_executor(), pool_params_for(cfg), shared.offload),
+        engine_stats(shared.stats),
+        bank(pool, bank_settings(cfg, shared.limiter, shared.currencies), &shared.stats, &engine_stats),
+        handler(shared.stats, cfg.request_timeout) {
+    api::add_health_routes(handler.routes(), pool, shared.stats);
+    api::add_reference_routes(handler.routes(), shared.reference);
     api::add_bank_routes(handler.routes(), bank);
     env.handler = std::ref(handler);
     env.sessions = &sessions;
     env.limits.max_connections = cfg.max_connections;
+    env.limits.max_connections_per_client = cfg.max_connections_per_client;
+    env.clients = &shared.clients;
     env.limits.body_limit = cfg.max_body_bytes;
     env.limits.large_bodies = {{"/transfers/batch", cfg.max_batch_body_bytes}};
     env.limits.header_limit = cfg.max_header_bytes;
     env.limits.idle_timeout = cfg.idle_timeout;
     env.limits.read_timeout = cfg.read_timeout;
-    env.open_connections = &open_connections;
+    env.open_connections = &shared.open_connections;
   }
 
   net::io_context ioc{1};
@@ -134,13 +149,19 @@ struct worker {
 };
 
 struct service::impl {
-  explicit impl(config c) : cfg(std::move(c)), reference(api::api_reference::load(cfg.api_docs_dir)) {}
+  explicit impl(config c)
+      : cfg(std::move(c)), reference(api::api_reference::load(cfg.api_docs_dir)),
+        limiter(cfg.auth_failure_burst, cfg.auth_failure_rate),
+        currencies(bank::currency_list::parse(cfg.currencies)) {}
 
   config cfg;
   api::api_reference reference;  // read by every worker
   metrics::registry stats;
   net::thread_pool offload{1};  // blocking libpq calls (name resolution at connect)
   std::atomic<std::size_t> open_connections{0};
+  http::client_connections clients;
+  bank::auth_limiter limiter;
+  bank::currency_list currencies;
   std::vector<std::unique_ptr<worker>> workers;
   std::unique_ptr<http::listener> listener;
   std::unique_ptr<sweeper_metrics> sweeper_stats;
@@ -151,8 +172,9 @@ struct service::impl {
 service::service(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   auto& s = *impl_;
   for (unsigned i = 0; i < s.cfg.threads; ++i) {
-    auto w = std::make_unique<worker>(s.cfg, s.stats, s.offload.get_executor(), s.open_connections,
-                                      s.reference);
+    const shared_state shared{s.stats,   s.offload.get_executor(), s.open_connections, s.clients,
+                              s.reference, s.limiter,                 s.currencies};
+    auto w = std::make_unique<worker>(s.cfg, shared);
     s.stats.add_pool(&w->pool.stats());
     s.workers.push_back(std::move(w));
   }

@@ -47,6 +47,8 @@ std::string_view code_name(errc e) noexcept {
     case errc::amount_exceeds_pending: return "amount_exceeds_pending";
     case errc::transfer_not_reversible: return "transfer_not_reversible";
     case errc::reversal_exceeds_remainder: return "reversal_exceeds_remainder";
+    case errc::limit_reached: return "limit_reached";
+    case errc::rate_limited: return "rate_limited";
     case errc::service_unavailable: return "service_unavailable";
     case errc::outcome_unknown: return "outcome_unknown";
     case errc::retries_exhausted: return "retries_exhausted";
@@ -63,50 +65,83 @@ void throw_exception_from_error(const error& e, const boost::source_location& lo
   boost::throw_exception(std::runtime_error(std::string(code_name(e.code)) + ": " + e.message), loc);
 }
 
-error from_db(const db::error& e, std::string_view operation, effect kind) {
+namespace {
+
+enum class failure_kind { contention, unavailable, lost, unexpected };
+
+failure_kind classify(const db::error& e) {
   using db::errc;
-  const bool ours = e.code.category() == db::db_category();
-  const auto what = static_cast<errc>(e.code.value());
-  if (ours && (what == errc::serialization_failure || what == errc::deadlock_detected)) {
-    log::warn("bank.retries_exhausted").kv("operation", operation).kv("sqlstate", e.sqlstate);
-    return {bank::errc::retries_exhausted, "too much contention on these accounts; retry later"};
+  if (e.code.category() != db::db_category()) return failure_kind::unexpected;
+  switch (static_cast<errc>(e.code.value())) {
+    case errc::serialization_failure:
+    case errc::deadlock_detected: return failure_kind::contention;
+    // The server answered that it gave up (statement_timeout, lock_timeout)
+    // or cannot write (read_only): the transaction rolled back; nothing happened.
+    case errc::pool_exhausted:
+    case errc::unavailable:
+    case errc::pool_closed:
+    case errc::read_only:
+    case errc::statement_timeout:
+    case errc::lock_timeout: return failure_kind::unavailable;
+    case errc::connection_lost:
+    case errc::timeout:
+    case errc::cancelled:
+    case errc::protocol_error: return failure_kind::lost;
+    default: return failure_kind::unexpected;
   }
-  // Every request of an outage ends in one of the next two: one log line
-  // per cause per second.
-  // The server answered that it gave up (statement_timeout, lock_timeout):
-  // the transaction rolled back; nothing happened.
-  if (ours && (what == errc::pool_exhausted || what == errc::unavailable || what == errc::pool_closed ||
-               what == errc::read_only || what == errc::statement_timeout || what == errc::lock_timeout)) {
-    if (const auto held_back = util::log_throttle::shared().admit(e.code.message()))
-      log::warn("bank.service_unavailable")
-          .kv("operation", operation)
-          .kv("error", e.code.message())
-          .kv("detail", e.message)
-          .kv("suppressed", *held_back);
-    return {bank::errc::service_unavailable,
-            "the database is unavailable; nothing was done, retry later"};
+}
+
+}  // namespace
+
+error from_db(const db::error& e, std::string_view operation, effect kind) {
+  auto note = std::make_shared<const failure_note>(failure_note{std::string(operation), e, kind});
+  switch (classify(e)) {
+    case failure_kind::contention:
+      return {bank::errc::retries_exhausted, "too much contention on these accounts; retry later", std::move(note)};
+    case failure_kind::unavailable:
+      return {bank::errc::service_unavailable, "the database is unavailable; nothing was done, retry later",
+              std::move(note)};
+    case failure_kind::lost:
+      if (kind == effect::write)
+        return {bank::errc::outcome_unknown,
+                "the outcome is unknown; replay the request with the same Idempotency-Key", std::move(note)};
+      return {bank::errc::service_unavailable, "the database did not answer; retry later", std::move(note)};
+    case failure_kind::unexpected: break;
   }
-  if (ours && (what == errc::connection_lost || what == errc::timeout || what == errc::cancelled ||
-               what == errc::protocol_error)) {
-    if (const auto held_back = util::log_throttle::shared().admit(e.code.message()))
-      log::warn("bank.database_lost")
-          .kv("operation", operation)
-          .kv("error", e.code.message())
-          .kv("detail", e.message)
-          .kv("suppressed", *held_back);
-    if (kind == effect::write)
-      return {bank::errc::outcome_unknown,
-              "the outcome is unknown; replay the request with the same Idempotency-Key"};
-    return {bank::errc::service_unavailable, "the database did not answer; retry later"};
+  return {bank::errc::internal, "internal error", std::move(note)};
+}
+
+void log_failure(const failure_note& note, std::string_view request_id) {
+  const auto& e = note.cause;
+  switch (classify(e)) {
+    case failure_kind::contention:
+      log::warn("bank.retries_exhausted")
+          .kv("request_id", request_id)
+          .kv("operation", note.operation)
+          .kv("sqlstate", e.sqlstate);
+      return;
+    case failure_kind::unavailable:
+    case failure_kind::lost:
+      // Every request of an outage ends here: one log line per cause per
+      // second, naming the request that got through.
+      if (const auto held_back = util::log_throttle::shared().admit(e.code.message()))
+        log::warn(classify(e) == failure_kind::lost ? "bank.database_lost" : "bank.service_unavailable")
+            .kv("request_id", request_id)
+            .kv("operation", note.operation)
+            .kv("error", e.code.message())
+            .kv("detail", e.message)
+            .kv("suppressed", *held_back);
+      return;
+    case failure_kind::unexpected: break;
   }
   log::error("bank.database_error")
-      .kv("operation", operation)
+      .kv("request_id", request_id)
+      .kv("operation", note.operation)
       .kv("error", e.code.message())
       .kv("sqlstate", e.sqlstate)
       .kv("message", e.message)
       .kv("detail", e.detail)
       .kv("constraint", e.constraint);
-  return {bank::errc::internal, "internal error"};
 }
 
 }  // namespace bankd::bank

@@ -10,6 +10,7 @@
 #include <boost/system/result.hpp>
 
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -37,6 +38,8 @@ enum class errc {
   amount_exceeds_pending,  // a post of more than the hold
   transfer_not_reversible,     // a reversal of a transfer that moved no money, or of a reversal
   reversal_exceeds_remainder,  // a reversal of more than is left to give back
+  limit_reached,           // a per-user cap (accounts, keys) is reached
+  rate_limited,            // this client failed to authenticate too often; retry later
   // Not the caller's fault; retry later.
   service_unavailable,  // nothing was sent to the database (pool exhausted, database unreachable)
   outcome_unknown,      // the change was sent and its outcome is unknown; replay with the same key
@@ -53,10 +56,28 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
 // The stable, machine-readable name of an outcome, e.g. "insufficient_funds".
 std::string_view code_name(errc e) noexcept;
 
+// Whether a failed database call may have changed something: a read that
+// fails changed nothing, a write that was sent may have committed.
+enum class effect { read, write };
+
+// The database failure behind an error, kept for the log: from_db() makes
+// it and does not log; whoever ends the request logs it once, with the
+// request's id (log_failure()), so every log line of a request names it.
+struct failure_note {
+  std::string operation;
+  db::error cause;
+  effect kind;
+};
+
 struct error {
   errc code;
   std::string message;
+  std::shared_ptr<const failure_note> note;  // set by from_db; null for refusals
 };
+
+// Writes the log line of a database failure (warn for outages and
+// contention, error for the unexpected) with `request_id`.
+void log_failure(const failure_note& note, std::string_view request_id);
 
 // "insufficient_funds: account 7 has insufficient funds"
 std::ostream& operator<<(std::ostream& out, const error& e);
@@ -66,12 +87,8 @@ std::ostream& operator<<(std::ostream& out, const error& e);
 template <class T>
 using result = boost::system::result<T, error>;
 
-// Whether a failed database call may have changed something: a read that
-// fails changed nothing, a write that was sent may have committed.
-enum class effect { read, write };
-
-// What a database failure means to the caller, logged here once with the
-// server's diagnostics: service_unavailable when nothing reached the database,
+// What a database failure means to the caller, with the server's
+// diagnostics in its note: service_unavailable when nothing reached the database,
 // outcome_unknown when a write was sent and its answer lost, retries_exhausted
 // after repeated serialization failures, internal for everything else.
 error from_db(const db::error& e, std::string_view operation, effect kind);

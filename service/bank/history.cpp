@@ -117,12 +117,15 @@ net::awaitable<result<history_page>> history_service::history(call& c, std::int6
                              .add(q.reference)
                              .add(q.metadata_key)
                              .add(q.metadata_value)
-                             .add(q.limit));
+                             .add(q.limit + 1));  // one more tells whether another page follows
   auto done = co_await db_.query(c, b, "accounts.history");
   if (!done) co_return done.error();
   if (auto ok = readable(c, done->results[0], account); !ok) co_return ok.error();
   history_page page{db::read_rows<history_entry>(done->results[1]), std::nullopt};
-  if (static_cast<std::int64_t>(page.entries.size()) == q.limit) page.next_before = page.entries.back().id;
+  if (static_cast<std::int64_t>(page.entries.size()) > q.limit) {
+    page.entries.pop_back();
+    page.next_before = page.entries.back().id;
+  }
   co_return page;
 }
 

@@ -17,8 +17,9 @@ struct user {
   std::string name;
   std::string email;
   std::string created_at;  // RFC 3339, UTC
+  std::optional<std::string> frozen_at;  // set while an operator has frozen the user
 };
-BOOST_DESCRIBE_STRUCT(user, (), (id, name, email, created_at))
+BOOST_DESCRIBE_STRUCT(user, (), (id, name, email, created_at, frozen_at))
 
 struct account {
   std::int64_t id = 0;
@@ -29,8 +30,18 @@ struct account {
   std::optional<std::string> metadata;  // a JSON object, as text
   std::string created_at;
   std::optional<std::string> closed_at;  // set once closed
+  std::optional<std::string> frozen_at;  // set while an operator has frozen the account
 };
-BOOST_DESCRIBE_STRUCT(account, (), (id, user_id, currency, balance, held, metadata, created_at, closed_at))
+BOOST_DESCRIBE_STRUCT(account, (), (id, user_id, currency, balance, held, metadata, created_at, closed_at,
+                                    frozen_at))
+
+// What a creating request with an Idempotency-Key got: the resource, and
+// whether an earlier request with the same key made it.
+template <class T>
+struct created {
+  T value;
+  bool replayed = false;
+};
 
 // A ledger row as transfer_views (migration 010) shows it. `kind` is
 // transfer, deposit, pending, post, void, expire or reverse; `status` is

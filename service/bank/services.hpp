@@ -5,6 +5,8 @@
 
 #include "bank/accounts.hpp"
 #include "bank/audit.hpp"
+#include "bank/auth_limiter.hpp"
+#include "bank/currencies.hpp"
 #include "bank/engine.hpp"
 #include "bank/events.hpp"
 #include "bank/history.hpp"
@@ -14,30 +16,39 @@
 #include "bank/users.hpp"
 
 #include <string>
+#include <vector>
 
 namespace bankd::bank {
 
 struct settings {
-  std::string operator_key;  // empty: nobody is the operator
+  std::vector<std::string> operator_keys;  // empty: nobody is the operator
   db::retry_policy retries;
+  // Shared by all threads, owned by app/; may be null (no limit, any currency).
+  auth_limiter* limiter = nullptr;
+  const currency_list* currencies = nullptr;
+  std::size_t max_open_accounts_per_user = 100;
   engine_params engine;
 };
 
 struct services {
   services(db::connection_pool& pool, const settings& cfg, db::transaction_observer* observer,
            engine_observer* engine_stats = nullptr)
-      : db(pool, cfg.retries, observer), engine(db, cfg.engine, engine_stats), keys(db, cfg.operator_key),
-        users(db, keys), accounts(db), transfers(db, engine), history(db), events(db), audit(db) {}
+      : db(pool, cfg.retries, observer), engine(db, cfg.engine, engine_stats),
+        keys(db, cfg.operator_keys, cfg.limiter), api_keys(db, keys), users(db, keys),
+        accounts(db, {cfg.currencies, cfg.max_open_accounts_per_user}), transfers(db, engine), history(db),
+        events(db), audit(db), currencies(cfg.currencies) {}
 
   store db;
   transfer_engine engine;
   key_verifier keys;
+  key_service api_keys;
   user_service users;
   account_service accounts;
   transfer_service transfers;
   history_service history;
   event_feed events;
   audit_service audit;
+  const currency_list* currencies;  // may be null
 };
 
 }  // namespace bankd::bank

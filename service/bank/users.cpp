@@ -8,24 +8,46 @@ namespace net = boost::asio;
 
 namespace {
 
+// The user, its first key and (with an Idempotency-Key, $5 not NULL) the
+// record of the request, all or nothing.
 constexpr db::statement insert_user{"users.insert", R"sql(
-INSERT INTO users (name, email, api_key_sha256) VALUES ($1, $2, $3)
-RETURNING id, name, email, rfc3339(created_at) AS created_at
+WITH made AS (
+  INSERT INTO users (name, email) VALUES ($1, $2)
+  RETURNING id, name, email, created_at, frozen_at),
+first_key AS (
+  INSERT INTO api_keys (user_id, name, key_sha256) SELECT id, 'default', $3 FROM made),
+noted AS (
+  INSERT INTO creation_requests (initiated_by, operation, idempotency_key, request_sha256, resource_id)
+  SELECT $4, 'users.create', $5, $6, id FROM made WHERE $5::text IS NOT NULL)
+SELECT id, name, email, rfc3339(created_at) AS created_at, rfc3339(frozen_at) AS frozen_at FROM made
 )sql"};
 
 constexpr db::statement select_user{"users.select", R"sql(
-SELECT id, name, email, rfc3339(created_at) AS created_at FROM live_users WHERE id = $1
+SELECT id, name, email, rfc3339(created_at) AS created_at, rfc3339(frozen_at) AS frozen_at
+  FROM live_users WHERE id = $1
+)sql"};
+
+// A replay shows what was made, even if it was deleted since.
+constexpr db::statement select_any_user{"users.select_any", R"sql(
+SELECT id, name, email, rfc3339(created_at) AS created_at, rfc3339(frozen_at) AS frozen_at
+  FROM users WHERE id = $1
 )sql"};
 
 constexpr db::statement update_user{"users.update", R"sql(
 UPDATE live_users SET name = COALESCE($2, name), email = COALESCE($3, email)
  WHERE id = $1
-RETURNING id, name, email, rfc3339(created_at) AS created_at
+RETURNING id, name, email, rfc3339(created_at) AS created_at, rfc3339(frozen_at) AS frozen_at
 )sql"};
 
-// Deletes only a user whose accounts are all empty, closing them. It runs
-// SERIALIZABLE, so a credit racing with the delete makes one of them retry
-// and see the other.
+constexpr db::statement freeze_user{"users.freeze", R"sql(
+UPDATE live_users SET frozen_at = CASE WHEN $2 THEN COALESCE(frozen_at, now()) END
+ WHERE id = $1
+RETURNING id, name, email, rfc3339(created_at) AS created_at, rfc3339(frozen_at) AS frozen_at
+)sql"};
+
+// Deletes only a user whose accounts are all empty, closing them and revoking
+// its keys. It runs SERIALIZABLE, so a credit or an account opened while it
+// runs makes one of them retry and see the other.
 constexpr db::statement delete_user{"users.delete", R"sql(
 WITH target AS (
   SELECT id FROM live_users
@@ -33,10 +55,14 @@ WITH target AS (
 closed AS (
   UPDATE accounts SET closed_at = now()
    WHERE user_id IN (SELECT id FROM target) AND closed_at IS NULL
+  RETURNING id),
+revoked AS (
+  UPDATE api_keys SET revoked_at = now()
+   WHERE user_id IN (SELECT id FROM target) AND revoked_at IS NULL
   RETURNING id)
-UPDATE users SET deleted_at = now(), api_key_sha256 = NULL
+UPDATE users SET deleted_at = now()
  WHERE id IN (SELECT id FROM target)
-RETURNING id, (SELECT count(*) FROM closed) AS accounts_closed
+RETURNING id, (SELECT count(*) FROM closed) AS accounts_closed, (SELECT count(*) FROM revoked) AS keys_revoked
 )sql"};
 
 error email_taken() { return {errc::email_taken, "a user with this email already exists"}; }
@@ -56,14 +82,30 @@ auto run_one(const db::statement& stmt, db::params values) {
 
 }  // namespace
 
-net::awaitable<result<new_user>> user_service::create(call& c, const std::string& name,
-                                                      const std::string& email) {
-  auto key = generate_api_key();
-  auto done = co_await db_.transact(c, "users.create",
-                                    run_one(insert_user, db::params{}.add(name).add(email).add(api_key_digest(key))));
-  if (!done && done.error().code == db::errc::unique_violation) co_return email_taken();
+net::awaitable<result<new_user>> user_service::create(call& c, const std::string& name, const std::string& email,
+                                                      std::optional<std::string> idempotency_key) {
+  const auto key = make_creation_key(std::move(idempotency_key), {name, email});
+  auto secret = generate_api_key();
+  db::params values;
+  values.add(name).add(email).add(api_key_digest(secret)).add(c.caller.user_id).add(key.key).add(key.request_sha256);
+  auto done = co_await db_.transact(c, "users.create", run_one(insert_user, std::move(values)));
+  if (!done && done.error().code == db::errc::unique_violation) co_return co_await replay(c, key, done.error());
   if (!done) co_return from_db(done.error(), "users.create", effect::write);
-  co_return new_user{db::read_row<user>(*done), std::move(key)};
+  co_return new_user{db::read_row<user>(*done), std::move(secret), false};
+}
+
+net::awaitable<result<new_user>> user_service::replay(call& c, const creation_key& key, const db::error& failure) {
+  auto earlier = co_await find_creation(c, db_, "users.create", key);
+  if (!earlier) co_return earlier.error();
+  if (!*earlier) {
+    if (failure.constraint == "users_email_lower_key") co_return email_taken();
+    co_return from_db(failure, "users.create", effect::write);
+  }
+  db::batch b;
+  b.add(select_any_user, db::params{}.add(**earlier));
+  auto done = co_await db_.query(c, b, "users.create");
+  if (!done) co_return done.error();
+  co_return new_user{db::read_row<user>(done->results[0]), std::nullopt, true};
 }
 
 net::awaitable<result<user>> user_service::get(call& c, std::int64_t id) {
@@ -86,6 +128,15 @@ net::awaitable<result<user>> user_service::update(call& c, std::int64_t id, cons
   auto updated = db::read_optional_row<user>(*done);
   if (!updated) co_return no_such_user(id);
   co_return std::move(*updated);
+}
+
+net::awaitable<result<user>> user_service::set_frozen(call& c, std::int64_t id, bool frozen) {
+  if (!c.caller.is_operator) co_return error{errc::forbidden, "only the operator freezes users"};
+  auto done = co_await db_.transact(c, "users.freeze", run_one(freeze_user, db::params{}.add(id).add(frozen)));
+  if (!done) co_return from_db(done.error(), "users.freeze", effect::write);
+  auto changed = db::read_optional_row<user>(*done);
+  if (!changed) co_return no_such_user(id);
+  co_return std::move(*changed);
 }
 
 net::awaitable<result<void>> user_service::remove(call& c, std::int64_t id) {

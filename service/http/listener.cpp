@@ -44,7 +44,12 @@ net::awaitable<void> listener::run() {
     socket.set_option(tcp::no_delay(true), ec);
     session_env& env = *worker.env;
     const auto open = env.open_connections->fetch_add(1, std::memory_order_relaxed);
-    const bool refuse = open >= env.limits.max_connections;
+    bool refuse = open >= env.limits.max_connections;
+    if (!refuse && env.clients != nullptr) {
+      const auto peer = socket.remote_endpoint(ec);
+      refuse = !ec && !env.clients->try_add(peer.address(), env.limits.max_connections_per_client);
+      if (ec) refuse = true;  // the client already went away
+    }
     if (refuse) env.open_connections->fetch_sub(1, std::memory_order_relaxed);
     // The session joins its worker's task group on that worker's thread.
     net::dispatch(worker.executor, [&env, refuse, s = std::move(socket)]() mutable {

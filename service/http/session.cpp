@@ -1,7 +1,6 @@
 #include "http/session.hpp"
 
-#include <algorithm>
-
+#include "util/crypto.hpp"
 #include "util/log.hpp"
 #include "util/scope_exit.hpp"
 
@@ -16,17 +15,54 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
+#include <charconv>
+
 namespace bankd::http {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 using clock = std::chrono::steady_clock;
 
+bool client_connections::try_add(const net::ip::address& client, std::size_t cap) {
+  std::lock_guard lock(mutex_);
+  auto& open = open_[client.to_string()];
+  if (cap != 0 && open >= cap) {
+    if (open == 0) open_.erase(client.to_string());
+    return false;
+  }
+  ++open;
+  return true;
+}
+
+void client_connections::remove(const net::ip::address& client) {
+  std::lock_guard lock(mutex_);
+  const auto it = open_.find(client.to_string());
+  if (it != open_.end() && --it->second == 0) open_.erase(it);
+}
+
+std::string request_id_for(std::string_view from_client) {
+  constexpr std::size_t max_length = 128;
+  const bool acceptable = !from_client.empty() && from_client.size() <= max_length &&
+                          std::all_of(from_client.begin(), from_client.end(), [](char c) {
+                            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                                   std::string_view("-._:+/=").find(c) != std::string_view::npos;
+                          });
+  if (acceptable) return std::string(from_client);
+  // A random prefix per process and a counter: unique across instances
+  // without a random draw per request.
+  static const std::string prefix = util::random_token(9);
+  static std::atomic<std::uint64_t> counter{0};
+  char digits[17];
+  const auto n = counter.fetch_add(1, std::memory_order_relaxed);
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n, 16);
+  (void)ec;
+  return prefix + "-" + std::string(digits, end);
+}
+
 namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
-// What to tell a client whose request could not be read; nothing when the
-// connection simply ended or timed out.
 std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find('?'));
 }
@@ -36,6 +72,8 @@ std::string size_text(std::size_t bytes) {
   return std::to_string(bytes) + " bytes";
 }
 
+// What to tell a client whose request could not be read; nothing when the
+// connection simply ended or timed out.
 std::optional<response> read_error_response(const boost::system::error_code& ec,
                                             const server_limits& limits, std::string_view target) {
   if (ec == beast_http::error::header_limit)
@@ -61,7 +99,8 @@ void log_request(const request& req, const response& res, const request_log& inf
       std::chrono::duration<double, std::milli>(clock::now() - started).count();
   const auto code = res.result_int();
   auto line = code >= 500 ? log::warn("http.request") : log::info("http.request");
-  line.kv("method", beast_http::to_string(req.method()))
+  line.kv("request_id", info.request_id)
+      .kv("method", beast_http::to_string(req.method()))
       .kv("path", path_of(req.target()))
       .kv("route", info.route)
       .kv("status", code)
@@ -116,7 +155,12 @@ net::awaitable<boost::system::error_code> read_request(
 }
 
 net::awaitable<void> run_session(net::ip::tcp::socket socket, session_env& env) {
-  util::scope_exit unregister{[&] { env.open_connections->fetch_sub(1, std::memory_order_relaxed); }};
+  boost::system::error_code peer_error;
+  const auto peer = socket.remote_endpoint(peer_error).address();
+  util::scope_exit unregister{[&] {
+    env.open_connections->fetch_sub(1, std::memory_order_relaxed);
+    if (env.clients != nullptr) env.clients->remove(peer);
+  }};
   // A cancelled operation reports operation_aborted like any other error; the
   // loop below decides what that means.
   co_await net::this_coro::throw_if_cancelled(false);
@@ -130,6 +174,7 @@ net::awaitable<void> run_session(net::ip::tcp::socket socket, session_env& env) 
     if (ec) {
       if (auto res = read_error_response(ec, env.limits, parser.get().target())) {
         res->keep_alive(false);
+        res->set("X-Request-Id", request_id_for(parser.get()["X-Request-Id"]));
         stream.expires_after(env.limits.write_timeout);
         co_await beast_http::async_write(stream, *res, use_tuple);
       }
@@ -139,13 +184,18 @@ net::awaitable<void> run_session(net::ip::tcp::socket socket, session_env& env) 
     const auto started = clock::now();
     request req = parser.release();
     request_log info;
+    info.request_id = request_id_for(req["X-Request-Id"]);
+    info.peer = peer.to_string();
     response res;
     try {
       res = co_await env.handler(req, info);
     } catch (const std::exception& e) {
       // The one place an unexpected exception becomes a response: log it all,
       // tell the client nothing about internals.
-      log::error("http.unhandled_exception").kv("path", path_of(req.target())).kv("what", e.what());
+      log::error("http.unhandled_exception")
+          .kv("request_id", info.request_id)
+          .kv("path", path_of(req.target()))
+          .kv("what", e.what());
       res = error_response(status::internal_server_error, "internal_error", "internal error");
       info.error = "internal_error";
     }
@@ -153,6 +203,7 @@ net::awaitable<void> run_session(net::ip::tcp::socket socket, session_env& env) 
     if ((co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none) break;
     const bool keep_alive = req.keep_alive() && !env.stopping;
     res.keep_alive(keep_alive);
+    res.set("X-Request-Id", info.request_id);
     stream.expires_after(env.limits.write_timeout);
     auto [wec, wn] = co_await beast_http::async_write(stream, res, use_tuple);
     log_request(req, res, info, started);
@@ -166,6 +217,7 @@ net::awaitable<void> refuse_session(net::ip::tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   auto res = unavailable_response("too_many_connections", "connection limit reached");
   res.keep_alive(false);
+  res.set("X-Request-Id", request_id_for({}));
   stream.expires_after(std::chrono::seconds(2));
   co_await beast_http::async_write(stream, res, use_tuple);
   boost::system::error_code ignored;

@@ -14,7 +14,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -34,14 +36,38 @@ struct server_limits {
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds write_timeout{10'000};
   std::size_t max_connections = 10'000;  // for the whole process
+  std::size_t max_connections_per_client = 1'000;  // from one address; 0: no cap
 };
 
-// Filled in by the request handler for the per-request log line.
+// Open connections per client address, for max_connections_per_client.
+// Thread-safe: the listener adds, each session removes itself from its own
+// thread when it ends.
+class client_connections {
+public:
+  // Counts one more connection from `client` unless it already has `cap`
+  // (0: no cap); false when refused.
+  bool try_add(const boost::asio::ip::address& client, std::size_t cap);
+  void remove(const boost::asio::ip::address& client);
+
+private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::size_t> open_;  // address text -> connections
+};
+
+// What the session knows of a request (its id and the client's address),
+// and what the request handler adds for the per-request log line.
 struct request_log {
+  std::string request_id;        // the client's X-Request-Id when valid, else a new one; sent back
+  std::string peer;              // the client's address
   std::string_view route = "-";  // pattern, e.g. "/users/{id}"
   int attempts = 0;              // transaction attempts, 0 when none ran
   std::string_view error;        // error code sent to the client, if any
 };
+
+// X-Request-Id: a client's own id is kept when it is 1..128 characters of
+// letters, digits and "-._:+/=" (logs and headers carry it verbatim); any
+// other value, or none, is replaced by a new id, unique per process run.
+std::string request_id_for(std::string_view from_client);
 
 using request_handler = std::function<boost::asio::awaitable<response>(request&, request_log&)>;
 
@@ -58,6 +84,7 @@ struct session_env {
   bool stopping = false;
   server_limits limits;
   std::atomic<std::size_t>* open_connections;  // shared by all threads
+  client_connections* clients;                 // shared by all threads
 };
 
 boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket, session_env& env);

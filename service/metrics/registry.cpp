@@ -1,5 +1,7 @@
 #include "metrics/registry.hpp"
 
+#include "util/log.hpp"
+
 #include <prometheus/text_serializer.h>
 
 #include <sstream>
@@ -184,6 +186,10 @@ void registry::on_transaction(const db::transaction_report& report) {
 std::string registry::render() const {
   auto families = registry_->Collect();
   for (auto& f : pool_families(pools_)) families.push_back(std::move(f));
+  auto dropped = family("bankd_log_lines_dropped_total",
+                        "Log lines dropped because stderr did not keep up", prom::MetricType::Counter);
+  add_value(dropped, static_cast<double>(log::dropped_lines()));
+  families.push_back(std::move(dropped));
   std::ostringstream out;
   prom::TextSerializer().Serialize(out, families);
   return out.str();

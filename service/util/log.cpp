@@ -2,15 +2,92 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <mutex>
+#include <thread>
 #include <unistd.h>
 
 namespace bankd::log {
 namespace {
 
 std::atomic<level> g_level{level::info};
+
+// The one writer of stderr. Made on first use and never destroyed, so that
+// lines logged by other static destructors still have somewhere to go and
+// its thread is never joined at exit (it may be stuck in write(2)).
+class sink {
+public:
+  static constexpr std::size_t max_pending = std::size_t{1} << 20;
+
+  static sink& instance() {
+    static sink* const one = new sink();
+    return *one;
+  }
+
+  void push(std::string_view text) {
+    {
+      std::lock_guard lock(mutex_);
+      if (pending_.size() + text.size() > max_pending) {
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      pending_.append(text);
+    }
+    wake_.notify_one();
+  }
+
+  bool flush(std::chrono::milliseconds max_wait) {
+    std::unique_lock lock(mutex_);
+    return drained_.wait_for(lock, max_wait, [&] { return pending_.empty() && !writing_; });
+  }
+
+  std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+
+private:
+  sink() {
+    std::thread([this] { run(); }).detach();
+    std::atexit([] { instance().flush(std::chrono::seconds(1)); });
+  }
+
+  void run() {
+    std::string batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        writing_ = false;
+        drained_.notify_all();
+        wake_.wait(lock, [&] { return !pending_.empty(); });
+        batch.swap(pending_);
+        pending_.clear();
+        writing_ = true;
+      }
+      write_all(batch);
+      batch.clear();
+    }
+  }
+
+  // Lines stay whole: this thread is stderr's only writer.
+  static void write_all(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const auto n = ::write(STDERR_FILENO, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // stderr is gone (closed, EPIPE): nothing to do but drop
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable drained_;
+  std::string pending_;
+  bool writing_ = false;
+  std::atomic<std::uint64_t> dropped_{0};
+};
 
 constexpr std::string_view level_name(level lvl) {
   switch (lvl) {
@@ -85,10 +162,12 @@ line::line(level lvl, std::string_view event) : enabled_(enabled(lvl)) {
 line::~line() {
   if (!enabled_) return;
   text_.push_back('\n');
-  // A single write keeps concurrent lines whole; a short write to a full pipe
-  // is not worth retrying for a log line.
-  [[maybe_unused]] const auto written = ::write(STDERR_FILENO, text_.data(), text_.size());
+  sink::instance().push(text_);
 }
+
+std::uint64_t dropped_lines() noexcept { return sink::instance().dropped(); }
+
+bool flush(std::chrono::milliseconds max_wait) { return sink::instance().flush(max_wait); }
 
 line& line::kv(std::string_view key, std::string_view value) {
   if (!enabled_) return *this;

@@ -1,10 +1,16 @@
 #pragma once
 // Structured logging: one logfmt line per event on stderr, e.g.
 //   2026-11-25T03:04:05.123Z INFO http.request method=POST path=/transfers status=201 ms=1.2
-// Safe to call from any thread: each line is assembled privately and written
-// with a single write(2), so lines from different threads never interleave.
+// Safe to call from any thread: each line is assembled privately and handed
+// whole to a bounded buffer (1 MiB) that one writer thread empties into
+// stderr. Logging never waits for stderr: while the buffer is full (stderr is
+// a pipe nobody reads, a slow terminal), new lines are dropped and counted
+// (dropped_lines(), the metric bankd_log_lines_dropped_total). At exit the
+// buffer is written out for up to a second.
 
 #include <charconv>
+#include <chrono>
+#include <cstdint>
 #include <concepts>
 #include <optional>
 #include <string>
@@ -18,6 +24,12 @@ void set_level(level lvl) noexcept;
 level current_level() noexcept;
 std::optional<level> parse_level(std::string_view text) noexcept;
 inline bool enabled(level lvl) noexcept { return lvl >= current_level(); }
+
+// Lines dropped so far because the buffer was full.
+std::uint64_t dropped_lines() noexcept;
+// Waits until every line logged so far was written, at most `max_wait`;
+// false when some were still waiting.
+bool flush(std::chrono::milliseconds max_wait);
 
 // Accumulates key=value pairs and writes the line when destroyed.
 // Build it in one expression: log::info("pool.connected").kv("pid", pid);

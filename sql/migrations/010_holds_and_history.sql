@@ -68,6 +68,9 @@ ALTER TABLE transfers
 -- Rows written before this migration were all transfers and deposits, with
 -- nothing held: their balances after, in (created_at, id) order. A one-time
 -- backfill of new columns; no movement changes.
+-- The ledger is append-only (migration 007): this backfill of columns that
+-- did not exist is the one rewrite of its rows, with the trigger off for it.
+ALTER TABLE transfers DISABLE TRIGGER transfers_append_only;
 WITH sides AS (
     SELECT t.id, t.from_account_id AS account, -t.amount AS delta, t.created_at FROM transfers t
     UNION ALL
@@ -80,6 +83,7 @@ UPDATE transfers t
    SET from_balance_after = f.after, to_balance_after = c.after, from_held_after = 0, to_held_after = 0
   FROM running f, running c
  WHERE f.id = t.id AND f.account = t.from_account_id AND c.id = t.id AND c.account = t.to_account_id;
+ALTER TABLE transfers ENABLE TRIGGER transfers_append_only;
 
 ALTER TABLE transfers
     ALTER COLUMN from_balance_after SET NOT NULL,
@@ -108,6 +112,13 @@ CREATE TABLE holds (
     expires_at  timestamptz
 );
 CREATE INDEX holds_due_idx ON holds (expires_at, transfer_id) WHERE expires_at IS NOT NULL;
+-- A work list, not history (the ledger keeps that): the service's group
+-- role (migration 007, which grants no DELETE elsewhere) may delete from it.
+DO $$
+BEGIN
+  EXECUTE format('GRANT DELETE ON holds TO %I', current_database() || '_app');
+END
+$$;
 
 -- One row per side of every ledger row: what it did to that account.
 -- balance_change is 0 for rows that move no money (pending, void, expire).

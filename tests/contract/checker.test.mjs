@@ -9,7 +9,7 @@ import { contract } from './contract.mjs';
 
 const checker = new contract(JSON.parse(readFileSync(process.env.BANKD_OPENAPI_JSON, 'utf8')));
 
-const json = { 'content-type': 'application/json' };
+const json = { 'content-type': 'application/json', 'x-request-id': 'Zk3_q9-1a' };
 const transfer = {
   id: 7, kind: 'transfer', status: 'posted', from_account_id: 1, to_account_id: 2, currency: 'EUR', amount: 2500,
   reference: null, metadata: null, created_at: '2026-12-01T09:37:00.123456Z', reversed_amount: 0, reversals: [],
@@ -45,6 +45,14 @@ test('an amount beyond 2^53 or a lower-case currency fails', () => {
   fails({ ...created, body: JSON.stringify({ ...transfer, currency: 'eur' }) }, /currency must match pattern/);
 });
 
+test('a response without X-Request-Id, or with a malformed one, fails', () => {
+  const { 'x-request-id': _, ...bare } = created.headers;
+  fails({ ...created, headers: bare }, /required header X-Request-Id is missing/);
+  fails({ ...created, headers: { ...created.headers, 'x-request-id': 'has space' } }, /X-Request-Id/);
+  fails({ method: 'GET', target: '/nowhere', status: 404, headers: { 'content-type': 'application/json' }, body: error('not_found') },
+        /X-Request-Id is missing/);
+});
+
 test('a 201 without Location fails', () => {
   fails({ ...created, headers: json }, /required header Location is missing/);
 });
@@ -78,8 +86,8 @@ test('a 401 without WWW-Authenticate fails', () => {
 
 test('a closed account without closed_at, or an open one with it, fails', () => {
   const account = {
-    id: 3, user_id: 2, currency: 'EUR', balance: 0, held: 0, available: 0, status: 'closed', metadata: null,
-    created_at: transfer.created_at,
+    id: 3, user_id: 2, currency: 'EUR', currency_exponent: 2, balance: 0, held: 0, available: 0, status: 'closed',
+    metadata: null, created_at: transfer.created_at,
   };
   const read = { method: 'GET', target: '/accounts/3', status: 200, headers: json, body_bytes: 100 };
   fails({ ...read, body: JSON.stringify(account) }, /closed_at/);

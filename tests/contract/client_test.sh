@@ -20,7 +20,7 @@ bankd=$1 spec=$2 npm=$3 work=$4
 [[ -n ${BANKD_TEST_DATABASE_URL:-} ]] || { echo "skipped: BANKD_TEST_DATABASE_URL is not set"; exit 77; }
 admin_url=$BANKD_TEST_DATABASE_URL
 database=bankd_ts_client_$$
-operator_key=ts-client-$RANDOM$RANDOM
+operator_key=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')  # 48 characters: bankd wants 32+
 
 cleanup() {
   local status=$?

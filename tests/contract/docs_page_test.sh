@@ -21,7 +21,7 @@ source "$here/serve_bankd.sh"
 bankd=$1 spec=$2 work=$3
 chromium=$(command -v chromium || true)
 [[ -n $chromium ]] || { echo "skipped: no chromium (scripts/setup-deps.sh browser)"; exit 77; }
-operator_key=docs-page-$RANDOM
+operator_key=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')  # 48 characters: bankd wants 32+
 
 fail() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 cleanup() {

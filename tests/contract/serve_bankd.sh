@@ -21,8 +21,9 @@ serve_bankd() {
   local bankd=$1 database_url=$2 log=$3 _
   for _ in 1 2 3; do  # a free port can be taken before bankd binds it
     bankd_port=$(pg_free_port 20000 20000)
-    "$bankd" serve --listen-address 127.0.0.1 --port "$bankd_port" --threads 1 --pool-size 2 \
-      --database-url "$database_url" --operator-key "${operator_key:?}" >"$log" 2>&1 &
+    # The key in the environment, not on the command line (ps shows that).
+    BANKD_OPERATOR_KEY=${operator_key:?} "$bankd" serve --listen-address 127.0.0.1 --port "$bankd_port" \
+      --threads 1 --pool-size 2 --database-url "$database_url" >"$log" 2>&1 &
     bankd_pid=$!
     for _ in {1..100}; do
       grep -q 'bankd.started' "$log" && return 0

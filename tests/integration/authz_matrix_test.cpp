@@ -156,6 +156,10 @@ constexpr std::array<unsigned, 5> public_endpoint = {200, 200, 200, 200, 200};
 constexpr std::array<unsigned, 5> owner_or_operator(unsigned ok) {
   return {401, 401, 403, ok, ok};
 }
+// Another user's account or transfer answers as one that does not exist.
+constexpr std::array<unsigned, 5> hidden_from_others(unsigned ok) {
+  return {401, 401, 404, ok, ok};
+}
 constexpr std::array<unsigned, 5> operator_only(unsigned ok) {
   return {401, 401, 403, 403, ok};
 }
@@ -212,30 +216,60 @@ std::vector<row> matrix() {
        [](w&, const t& x, caller) {
          return request_spec{"GET", path("/users/", x.owner.user_id, "/accounts")};
        }},
+      {"POST /users/{id}/api-keys", owner_or_operator(201),
+       [](w&, const t& x, caller) {
+         return request_spec{"POST", path("/users/", x.owner.user_id, "/api-keys"), json{{"name", "ci"}}};
+       }},
+      {"GET /users/{id}/api-keys", owner_or_operator(200),
+       [](w&, const t& x, caller) {
+         return request_spec{"GET", path("/users/", x.owner.user_id, "/api-keys")};
+       }},
+      {"DELETE /users/{id}/api-keys/{key_id}", owner_or_operator(204),
+       [](w& world, const t& x, caller) {
+         const auto key = world.sql().scalar("SELECT min(id) FROM api_keys WHERE user_id = $1",
+                                             {std::to_string(x.owner.user_id)});
+         return request_spec{"DELETE", path("/users/", x.owner.user_id, "/api-keys/") + key};
+       }},
+      {"POST /users/{id}/freeze", operator_only(200),
+       [](w&, const t& x, caller) {
+         return request_spec{"POST", path("/users/", x.owner.user_id, "/freeze")};
+       }},
+      {"POST /users/{id}/unfreeze", operator_only(200),
+       [](w&, const t& x, caller) {
+         return request_spec{"POST", path("/users/", x.owner.user_id, "/unfreeze")};
+       }},
+      {"POST /accounts/{id}/freeze", operator_only(200),
+       [](w&, const t& x, caller) {
+         return request_spec{"POST", path("/accounts/", x.owner.account_id, "/freeze")};
+       }},
+      {"POST /accounts/{id}/unfreeze", operator_only(200),
+       [](w&, const t& x, caller) {
+         return request_spec{"POST", path("/accounts/", x.owner.account_id, "/unfreeze")};
+       }},
 
       {"POST /accounts", owner_or_operator(201),
        [](w&, const t& x, caller) {
          return request_spec{"POST", "/accounts",
                              json{{"currency", "EUR"}, {"user_id", x.owner.user_id}}};
        }},
-      {"GET /accounts/{id}", owner_or_operator(200),
+      {"GET /accounts/{id}", hidden_from_others(200),
        [](w&, const t& x, caller) {
          return request_spec{"GET", path("/accounts/", x.owner.account_id)};
        }},
-      {"DELETE /accounts/{id} (empty)", owner_or_operator(204),
+      {"DELETE /accounts/{id} (empty)", hidden_from_others(204),
        [](w&, const t& x, caller) {
          return request_spec{"DELETE", path("/accounts/", x.empty_account)};
        }},
-      {"DELETE /accounts/{id} (holding money)", owner_or_operator(409),
+      {"DELETE /accounts/{id} (holding money)", hidden_from_others(409),
        [](w&, const t& x, caller) {
          return request_spec{"DELETE", path("/accounts/", x.owner.account_id)};
        }},
-      {"GET /accounts/{id}/transfers", owner_or_operator(200),
+      {"GET /accounts/{id}/transfers", hidden_from_others(200),
        [](w&, const t& x, caller) {
          return request_spec{"GET", path("/accounts/", x.owner.account_id, "/transfers")};
        }},
 
-      {"POST /transfers debiting the owner's account", owner_or_operator(201),
+      {"POST /transfers debiting the owner's account", hidden_from_others(201),
        [](w& world, const t& x, caller) {
          const movement m{x.owner.account_id, world.third.account_id, 7};
          return request_spec{
@@ -273,16 +307,16 @@ std::vector<row> matrix() {
              movement{world.sql().scalar_int("SELECT id FROM accounts WHERE kind = 'funding'"),
                       x.owner.account_id, 50}};
        }},
-      {"GET /transfers/{id} (owner sent it)", owner_or_operator(200),
+      {"GET /transfers/{id} (owner sent it)", hidden_from_others(200),
        [](w&, const t& x, caller) {
          return request_spec{"GET", path("/transfers/", x.sent_transfer)};
        }},
-      {"GET /transfers/{id} (owner received it)", owner_or_operator(200),
+      {"GET /transfers/{id} (owner received it)", hidden_from_others(200),
        [](w&, const t& x, caller) {
          return request_spec{"GET", path("/transfers/", x.received_transfer)};
        }},
 
-      {"POST /transfers (a hold on the owner's account)", owner_or_operator(201),
+      {"POST /transfers (a hold on the owner's account)", hidden_from_others(201),
        [](w& world, const t& x, caller) {
          return request_spec{"POST", "/transfers",
                              json{{"from_account_id", x.owner.account_id},
@@ -317,11 +351,11 @@ std::vector<row> matrix() {
                              {{"Idempotency-Key", world.next_key()}},
                              movement{world.third.account_id, x.owner.account_id, 1}};
        }},
-      {"GET /accounts/{id}/balance", owner_or_operator(200),
+      {"GET /accounts/{id}/balance", hidden_from_others(200),
        [](w&, const t& x, caller) {
          return request_spec{"GET", path("/accounts/", x.owner.account_id, "/balance")};
        }},
-      {"GET /accounts/{id}/statement", owner_or_operator(200),
+      {"GET /accounts/{id}/statement", hidden_from_others(200),
        [](w&, const t& x, caller) {
          return request_spec{"GET", path("/accounts/", x.owner.account_id, "/statement")};
        }},
@@ -423,7 +457,7 @@ TEST_CASE("malformed or near-miss keys are 401 and move nothing") {
        "Bearer " + x.owner.api_key.substr(0, x.owner.api_key.size() - 1)},
       {"owner's key twice", "Bearer " + x.owner.api_key + " " + x.owner.api_key},
       {"owner's key's hash",
-       "Bearer " + world.sql().scalar("SELECT api_key_sha256 FROM users WHERE id = $1",
+       "Bearer " + world.sql().scalar("SELECT key_sha256 FROM api_keys WHERE user_id = $1",
                                       {std::to_string(x.owner.user_id)})},
       {"a 300-character key", "Bearer bk_" + std::string(297, 'a')},
       {"SQL in the key", "Bearer ' OR '1'='1"},

@@ -68,7 +68,10 @@ TEST_CASE("a mixed batch answers every item on its own, and refused items write 
   CHECK(results[1]["status"] == 409);
   CHECK(results[2]["error"]["code"] == "account_not_found");
   CHECK(results[2]["status"] == 404);
-  CHECK(results[3]["error"]["code"] == "forbidden");
+  // Another user's account answers as a missing one (enumeration, issue 15).
+  CHECK(results[3]["status"] == 404);
+  CHECK(results[3]["error"]["code"] == "account_not_found");
+  CHECK(results[3]["error"]["message"] == "account " + std::to_string(b.carol.account_id) + " does not exist");
   CHECK(results[4]["status"] == 201);
   CHECK(results[4]["replayed"] == true);
   CHECK(results[5]["error"]["code"] == "idempotency_key_reused");

@@ -7,6 +7,7 @@
 
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <csignal>
 #include <stdexcept>
 #include <thread>
@@ -23,8 +24,8 @@ std::uint16_t free_port() {
   return probe.local_endpoint().port();
 }
 
-bankd_process::bankd_process(const std::string& conninfo, std::uint16_t port) {
-  std::vector<std::string> env_strings{"DATABASE_URL=" + conninfo,
+bankd_process::bankd_process(const std::string& conninfo, std::uint16_t port, options opts) {
+  std::vector<std::string> env_strings{"DATABASE_URL=" + serve_conninfo_for(conninfo),
                                        "PORT=" + std::to_string(port),
                                        std::string("BANKD_OPERATOR_KEY=") + operator_key,
                                        "BANKD_LISTEN_ADDRESS=127.0.0.1",
@@ -32,13 +33,22 @@ bankd_process::bankd_process(const std::string& conninfo, std::uint16_t port) {
                                        "POOL_SIZE=8",
                                        "LOG_LEVEL=warn",
                                        "BANKD_SHUTDOWN_TIMEOUT_MS=10000"};
+  for (auto& extra : opts.env) {
+    const auto name = extra.substr(0, extra.find('=') + 1);
+    std::erase_if(env_strings, [&](const std::string& e) { return e.starts_with(name); });
+    env_strings.push_back(std::move(extra));
+  }
   std::vector<char*> env;
   for (auto& s : env_strings) env.push_back(s.data());
   env.push_back(nullptr);
   std::string binary = bankd_binary();
   std::vector<char*> argv{binary.data(), nullptr};
-  if (posix_spawn(&pid_, binary.c_str(), nullptr, nullptr, argv.data(), env.data()) != 0)
-    throw std::runtime_error("cannot start " + binary);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (opts.stderr_fd >= 0) posix_spawn_file_actions_adddup2(&actions, opts.stderr_fd, STDERR_FILENO);
+  const int spawned = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) throw std::runtime_error("cannot start " + binary);
 }
 
 int bankd_process::stop(int signal) {

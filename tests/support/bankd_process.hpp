@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace bankd::test {
 
@@ -14,9 +15,16 @@ std::uint16_t free_port();
 
 class bankd_process {
  public:
-  // Starts `bankd serve` on 127.0.0.1:port against `conninfo` with the test
-  // operator key, 2 threads and a pool of 8.
-  bankd_process(const std::string& conninfo, std::uint16_t port);
+  struct options {
+    std::vector<std::string> env;  // NAME=value, added after (and so winning over) the defaults
+    int stderr_fd = -1;            // the child's stderr; -1: the test's own
+  };
+
+  // Starts `bankd serve` on 127.0.0.1:port against `conninfo` (as its serve
+  // role, see serve_conninfo_for) with the test operator key, 2 threads and a
+  // pool of 8.
+  bankd_process(const std::string& conninfo, std::uint16_t port, options opts);
+  bankd_process(const std::string& conninfo, std::uint16_t port) : bankd_process(conninfo, port, options{}) {}
   bankd_process(const bankd_process&) = delete;
   bankd_process& operator=(const bankd_process&) = delete;
   ~bankd_process();  // SIGKILL if still running

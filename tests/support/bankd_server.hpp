@@ -11,7 +11,7 @@
 
 namespace bankd::test {
 
-inline constexpr const char* operator_key = "test-operator-key-0123456789";
+inline constexpr const char* operator_key = "test-operator-key-0123456789-abcdefghij";
 
 class bankd_server {
 public:

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 
+
 namespace bankd::test {
 namespace net = boost::asio;
 namespace http = boost::beast::http;
@@ -35,19 +36,43 @@ http_client::http_client(std::uint16_t port, std::string bearer)
   connect();
 }
 
+http_client::http_client(std::uint16_t port, std::string bearer, std::string source_address)
+    : stream_(ioc_), port_(port), bearer_(std::move(bearer)), source_(std::move(source_address)) {
+  connect();
+}
+
 void http_client::connect() {
   stream_.close();
   buffer_.clear();
   stream_.expires_after(std::chrono::seconds(10));
+  if (!source_.empty()) {
+    auto& socket = stream_.socket();
+    socket.open(net::ip::tcp::v4());
+    socket.bind(net::ip::tcp::endpoint(net::ip::make_address(source_), 0));
+  }
   stream_.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
   open_ = true;
 }
 
+void http_client::set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
+
 http_reply http_client::read_reply() {
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);
-  stream_.expires_after(std::chrono::seconds(60));
-  http::read(stream_, buffer_, parser);
+  if (timeout_.count() == 0) {
+    http::read(stream_, buffer_, parser);
+  } else {
+    // Beast's expiry applies to asynchronous operations only.
+    boost::system::error_code failed;
+    stream_.expires_after(timeout_);
+    http::async_read(stream_, buffer_, parser, [&](boost::system::error_code ec, std::size_t) { failed = ec; });
+    ioc_.restart();
+    ioc_.run();
+    if (failed) {
+      open_ = false;
+      throw boost::system::system_error(failed, "reading the response");
+    }
+  }
   auto res = parser.release();
   http_reply reply;
   reply.status = res.result_int();

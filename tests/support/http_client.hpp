@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -28,6 +29,8 @@ struct http_reply {
 class http_client {
 public:
   explicit http_client(std::uint16_t port, std::string bearer = {});
+  // From another loopback address (127.0.0.2, ...), for per-address limits.
+  http_client(std::uint16_t port, std::string bearer, std::string source_address);
 
   http_reply request(const std::string& method, const std::string& target, const std::string& body = {},
                      const std::map<std::string, std::string>& headers = {});
@@ -38,6 +41,9 @@ public:
   http_reply del(const std::string& target) { return request("DELETE", target); }
 
   void set_bearer(std::string key) { bearer_ = std::move(key); }
+  // How long request() waits at most for the answer; past it, request()
+  // throws. Without it (the default), a request may wait for ever.
+  void set_timeout(std::chrono::milliseconds t);
   // Writes raw bytes and reads one response (for malformed-request tests).
   // Unlike request(), not recorded for the contract check: the bytes need
   // not be a request of any operation.
@@ -54,6 +60,8 @@ private:
   boost::beast::flat_buffer buffer_;
   std::uint16_t port_;
   std::string bearer_;
+  std::string source_;  // empty: any
+  std::chrono::milliseconds timeout_{0};  // 0: none
   bool open_ = false;  // reconnect lazily, before the next request
 };
 

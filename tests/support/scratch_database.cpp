@@ -6,6 +6,8 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <cstdlib>
 #include <memory>
 #include <random>
@@ -40,7 +42,15 @@ std::string admin_conninfo() {
   return url;
 }
 
+std::string with_user(const std::string& conninfo, const std::string& user) {
+  return with_option(conninfo, "user", user);
+}
+
 std::string with_dbname(const std::string& conninfo, const std::string& dbname) {
+  return with_option(conninfo, "dbname", dbname);
+}
+
+std::string with_option(const std::string& conninfo, const std::string& keyword, const std::string& value) {
   char* error = nullptr;
   std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(
       PQconninfoParse(conninfo.c_str(), &error), &PQconninfoFree);
@@ -51,10 +61,10 @@ std::string with_dbname(const std::string& conninfo, const std::string& dbname) 
   }
   std::string out;
   for (auto* opt = options.get(); opt->keyword != nullptr; ++opt) {
-    if (std::string_view(opt->keyword) == "dbname" || opt->val == nullptr) continue;
+    if (opt->keyword == keyword || opt->val == nullptr) continue;
     out += std::string(opt->keyword) + "=" + quote_conninfo_value(opt->val) + " ";
   }
-  return out + "dbname=" + quote_conninfo_value(dbname);
+  return out + keyword + "=" + quote_conninfo_value(value);
 }
 
 std::string migrations_dir() { return BANKD_SOURCE_MIGRATIONS_DIR; }
@@ -67,17 +77,37 @@ void control_cluster(std::string_view action) {
   if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
 }
 
+std::mutex serve_roles_mutex;
+std::map<std::string, std::string> serve_roles;  // superuser conninfo -> serve role conninfo
+
+std::string serve_conninfo_for(const std::string& conninfo) {
+  std::lock_guard lock(serve_roles_mutex);
+  const auto it = serve_roles.find(conninfo);
+  return it == serve_roles.end() ? conninfo : it->second;
+}
+
 scratch_database::scratch_database(schema initial) : name_(unique_name()) {
   pg_session admin(admin_conninfo());
   admin.exec("CREATE DATABASE " + name_);
   conninfo_ = with_dbname(admin_conninfo(), name_);
-  if (initial == schema::migrated) migrate::apply_all(conninfo_, migrations_dir());
+  if (initial != schema::migrated) return;
+  migrate::apply_all(conninfo_, migrations_dir());
+  admin.exec("CREATE ROLE " + name_ + "_serve LOGIN IN ROLE " + name_ + "_app");
+  serve_conninfo_ = with_user(conninfo_, name_ + "_serve");
+  std::lock_guard lock(serve_roles_mutex);
+  serve_roles[conninfo_] = serve_conninfo_;
 }
 
 scratch_database::~scratch_database() {
+  {
+    std::lock_guard lock(serve_roles_mutex);
+    serve_roles.erase(conninfo_);
+  }
   try {
     pg_session admin(admin_conninfo());
     admin.exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+    admin.exec("DROP ROLE IF EXISTS " + name_ + "_serve");
+    admin.exec("DROP ROLE IF EXISTS " + name_ + "_app");
   } catch (...) {
     // The cluster may be down on purpose (restart tests); the whole cluster is
     // thrown away at the end of the run anyway.

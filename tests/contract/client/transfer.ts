@@ -31,6 +31,8 @@ async function createUser(name: string) {
   if (!data) throw new Error(`POST /users: ${response.status} ${error?.error.code}`);
   expect(`${name} is user ${data.id}, with Location ${response.headers.get('Location')}`,
          response.headers.get('Location') === `/users/${data.id}`);
+  // Without an Idempotency-Key this is never a replay, which has no key.
+  if (!('api_key' in data)) throw new Error(`POST /users: no api_key in ${JSON.stringify(data)}`);
   return data;
 }
 
