@@ -7,6 +7,8 @@
 # Starts a throw-away PostgreSQL 15 cluster (durable commits: fsync on),
 # migrates and starts a Release bankd, creates funded accounts through the
 # API, then measures, with the same number of clients each:
+# pgbench runs without the event feed's trigger: the baseline is the transfer
+# alone, and bankd writes its events on top of it.
 #   pgbench_plain      bench/transfer.sql: one SERIALIZABLE transfer per
 #                      transaction (--max-tries=10, -M prepared);
 #   pgbench_pipelined  the same inside \startpipeline;
@@ -180,6 +182,11 @@ cpu_per_transfer() {  # cpu_per_transfer NAME TICKS_BEFORE TRANSFERS: µs of ban
   cpu_us[$1]=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$3" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }')
 }
 
+event_trigger() {  # event_trigger ENABLE|DISABLE
+  "$PG_BINDIR/psql" -qX -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U "$PG_SUPERUSER" -d "$database" \
+    -c "ALTER TABLE transfers $1 TRIGGER transfers_events" || die "could not $1 the event trigger"
+}
+
 run_pgbench() {  # run_pgbench NAME SCRIPT [transfers per transaction]
   local name=$1 script=$2 per=${3:-1} out=$work/$1.log
   wanted "$name" || return 0
@@ -290,9 +297,13 @@ main() {
   start_cluster
   start_bankd
   set_up_accounts
+  # The baseline is the transfer alone: pgbench runs without the event
+  # feed's trigger (migration 014), bankd with it, writing its events on top.
+  event_trigger DISABLE
   run_pgbench pgbench_plain "$here/bench/transfer.sql"
   run_pgbench pgbench_pipelined "$here/bench/transfer_pipelined.sql"
   run_pgbench pgbench_engine "$here/bench/transfer_engine.sql" "$batch"
+  event_trigger ENABLE
   run_loadtest bankd_single --concurrency "$clients"
   run_wrk
   run_loadtest bankd_batch --concurrency "$clients" --batch "$batch"

@@ -119,8 +119,10 @@ std::string pgbench_script(const options& opt, bool pipelined) {
   s += "BEGIN ISOLATION LEVEL SERIALIZABLE;\n"
        "UPDATE accounts SET balance = balance - :amount WHERE id = :from;\n"
        "UPDATE accounts SET balance = balance + :amount WHERE id = :to;\n"
-       "INSERT INTO transfers (from_account_id, to_account_id, currency, amount, initiated_by, idempotency_key) "
-       "VALUES (:from, :to, 'XTS', :amount, 0, 'pgb-' || txid_current());\n"
+       "INSERT INTO transfers (from_account_id, to_account_id, currency, amount, initiated_by, idempotency_key, "
+       "from_balance_after, from_held_after, to_balance_after, to_held_after) "
+       "SELECT :from, :to, 'XTS', :amount, 0, 'pgb-' || txid_current(), f.balance, f.held, t.balance, t.held "
+       "FROM accounts f, accounts t WHERE f.id = :from AND t.id = :to;\n"
        "END;\n";
   if (pipelined) s += "\\endpipeline\n";
   return s;

@@ -76,8 +76,10 @@ BEGIN
     a := 1 + floor(random() * 100)::bigint;
     UPDATE accounts SET balance = balance - a WHERE id = f;
     UPDATE accounts SET balance = balance + a WHERE id = t;
-    INSERT INTO transfers (from_account_id, to_account_id, currency, amount, initiated_by, idempotency_key)
-    VALUES (f, t, 'EUR', a, 0, 'eng-' || txid_current() || '-' || i);
+    INSERT INTO transfers (from_account_id, to_account_id, currency, amount, initiated_by, idempotency_key,
+                           from_balance_after, from_held_after, to_balance_after, to_held_after)
+    SELECT f, t, 'EUR', a, 0, 'eng-' || txid_current() || '-' || i, fa.balance, fa.held, ta.balance, ta.held
+      FROM accounts fa, accounts ta WHERE fa.id = f AND ta.id = t;
   END LOOP;
 END
 \$\$;
@@ -92,7 +94,7 @@ transfer_lines() {  # one transfer, pgbench variables suffixed with $1
 \\set amount$1 random(1, 100)
 UPDATE accounts SET balance = balance - :amount$1 WHERE id = :from$1;
 UPDATE accounts SET balance = balance + :amount$1 WHERE id = :to$1;
-INSERT INTO transfers (from_account_id, to_account_id, currency, amount, initiated_by, idempotency_key) VALUES (:from$1, :to$1, 'EUR', :amount$1, 0, 'pgb-' || txid_current() || '-$1');
+INSERT INTO transfers (from_account_id, to_account_id, currency, amount, initiated_by, idempotency_key, from_balance_after, from_held_after, to_balance_after, to_held_after) SELECT :from$1, :to$1, 'EUR', :amount$1, 0, 'pgb-' || txid_current() || '-$1', f.balance, f.held, t.balance, t.held FROM accounts f, accounts t WHERE f.id = :from$1 AND t.id = :to$1;
 EOF
 }
 
