@@ -106,11 +106,11 @@ TEST_CASE("an atomic batch commits all or nothing, also when the failing item is
     ok["transfers"][2]["amount"] = 400;
     auto done = b.as_alice.post("/transfers/batch", ok);
     REQUIRE(done.status == 200);
-    for (const auto& r : done.json()["results"]) CHECK(r["status"] == 201);
+    for (const auto& r : json(done.json()["results"])) CHECK(r["status"] == 201);
     CHECK(balance(b.check, b.alice.account_id) == 0);
     // The keys were not taken by the failed attempt: the items are replays now.
     auto again = b.as_alice.post("/transfers/batch", ok);
-    for (const auto& r : again.json()["results"]) CHECK(r["replayed"] == true);
+    for (const auto& r : json(again.json()["results"])) CHECK(r["replayed"] == true);
   }
   SECTION("an item that cannot be valid fails the atomic batch before anything is sent") {
     json same{{"atomic", true},
@@ -212,7 +212,7 @@ TEST_CASE("malformed batches are refused whole, naming the item and the field") 
     auto done = b.as_alice.post("/transfers/batch", full);
     REQUIRE(done.status == 200);
     CHECK(done.json()["results"].size() == 1000);
-    for (const auto& r : done.json()["results"]) CHECK(r["status"] == 201);
+    for (const auto& r : json(done.json()["results"])) CHECK(r["status"] == 201);
     CHECK(balance(b.check, b.alice.account_id) == 0);
   }
 }
