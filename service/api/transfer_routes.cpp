@@ -114,6 +114,18 @@ enum class settlement { post, void_hold, reverse };
 
 bank::error error_placeholder() { return {bank::errc::internal, "internal error"}; }
 
+// A refusal of a post, void or reversal. A caller on neither side of the
+// transfer may not even see it, so "not yours" answers as a missing
+// transfer, as GET /transfers/{id} does; the other side's owner, who can
+// see it, is told it is not theirs to settle (403).
+net::awaitable<outcome<http::response>> settle_refusal(exchange& x, std::int64_t id, const bank::error& e) {
+  if (e.code == bank::errc::forbidden) {
+    auto seen = co_await x.bank.transfers.get(x.call, id);
+    if (!seen) co_return hiding_others(seen.error(), "transfer " + std::to_string(id) + " does not exist");
+  }
+  co_return from_bank(e);
+}
+
 // POST /transfers/{id}/post, /void and /reverse: the transfer in the path,
 // an optional amount (post, reverse), reference (reverse) and metadata.
 net::awaitable<outcome<http::response>> settle(exchange& x, settlement what) {
@@ -135,13 +147,14 @@ net::awaitable<outcome<http::response>> settle(exchange& x, settlement what) {
   if (!key) co_return key.error();
   const bank::settle_request req{*id, amount->value_or(0), std::move(*reference), std::move(*metadata),
                                  std::move(*key)};
-  if (what == settlement::reverse)
-    co_return respond(co_await x.bank.transfers.reverse(x.call, req), transfer_response);
   // Not one conditional expression with two co_awaits: GCC 12 destroys
   // such a temporary twice.
   bank::result<bank::transfer_outcome> done = error_placeholder();
-  if (what == settlement::post) done = co_await x.bank.transfers.post(x.call, req);
+  if (what == settlement::reverse) done = co_await x.bank.transfers.reverse(x.call, req);
+  else if (what == settlement::post) done = co_await x.bank.transfers.post(x.call, req);
   else done = co_await x.bank.transfers.void_hold(x.call, req);
+  if (!done) co_return co_await settle_refusal(x, *id, done.error());
+  if (what == settlement::reverse) co_return transfer_response(*done);
   co_return respond(std::move(done), [](const bank::transfer_outcome& o) {
     auto res = json_ok(transfer_json(o.record));
     if (o.replayed) res.set("Idempotent-Replayed", "true");
