@@ -150,7 +150,7 @@ TEST_CASE("failover under uniform load: no acknowledged transfer lost, there and
   check_failed_over_twice(r);
 }
 
-TEST_CASE("failover under hot:4 load through the batch API, bankd given the standby first") {
+TEST_CASE("failover under hot:4 load, bankd given the standby first") {
   formation f;
   migrate::apply_all(f.url(), test::migrations_dir());
   // libpq skips the standby (target_session_attrs=read-write), and so does
@@ -166,7 +166,6 @@ TEST_CASE("failover under hot:4 load through the batch API, bankd given the stan
   CHECK(standby.scalar("SELECT pg_is_in_recovery()::text") == "true");
 
   auto o = failover_run(server.port(), f, "hot:4");
-  o.batch = 20;                    // POST /transfers/batch, 20 transfers a request
   o.database_url = standby_first;  // the verifier too
   const auto r = run_and_print(o);
   check_no_loss(r);
