@@ -53,7 +53,7 @@ $$;
 CREATE FUNCTION refuse_ledger_change() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION 'the ledger is append-only: % of transfers refused', TG_OP
+  RAISE EXCEPTION 'the ledger is append-only: % of % refused', TG_OP, TG_TABLE_NAME
       USING ERRCODE = 'insufficient_privilege';
 END
 $$;

@@ -111,18 +111,11 @@ CREATE TRIGGER users_deleted_event AFTER UPDATE OF deleted_at ON users
     FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL)
     EXECUTE FUNCTION events_of_users();
 
--- Like the ledger, the feed is append-only for everyone (migration 007).
-CREATE FUNCTION refuse_event_change() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'the event feed is append-only: % of events refused', TG_OP
-      USING ERRCODE = 'insufficient_privilege';
-END
-$$;
-
+-- Like the ledger, the feed is append-only for everyone, with migration
+-- 007's trigger function.
 CREATE TRIGGER events_append_only
     BEFORE UPDATE OR DELETE ON events
-    FOR EACH ROW EXECUTE FUNCTION refuse_event_change();
+    FOR EACH ROW EXECUTE FUNCTION refuse_ledger_change();
 CREATE TRIGGER events_no_truncate
     BEFORE TRUNCATE ON events
-    FOR EACH STATEMENT EXECUTE FUNCTION refuse_event_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_ledger_change();
