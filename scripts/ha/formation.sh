@@ -104,6 +104,21 @@ monitor_sql() {
     -v ON_ERROR_STOP=1 -c "$1"
 }
 
+# A monitor function that changes a node's goal state can deadlock with the
+# monitor's own node_active() calls (seen in CI: 40P01 on pgautofailover.node);
+# PostgreSQL has already rolled the loser back, so it is simply tried again.
+monitor_call() {
+  local attempt out
+  for attempt in 1 2 3 4 5; do
+    if out=$(monitor_sql "$1" 2>&1); then return 0; fi
+    [[ $out == *"deadlock detected"* || $out == *"could not serialize"* ]] || break
+    pg_msg "monitor call retried after attempt $attempt: ${out%%$'\n'*}"
+    sleep 0.5
+  done
+  printf '%s\n' "$out" >&2
+  return 1
+}
+
 node_sql() {
   "$PG_BINDIR/psql" -X -q -tA -h 127.0.0.1 -p "$(port_of "$1")" -U postgres -d postgres \
     -v ON_ERROR_STOP=1 -c "$2"
@@ -288,7 +303,7 @@ rejoin() {
 set_quorum() {
   local name primary setting=
   for name in "${nodes[@]}"; do
-    monitor_sql "SELECT pgautofailover.set_node_replication_quorum('default', '$name', $1)" >/dev/null
+    monitor_call "SELECT pgautofailover.set_node_replication_quorum('default', '$name', $1)"
   done
   primary=$(role_node primary/primary)
   for _ in {1..100}; do
