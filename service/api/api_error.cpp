@@ -45,7 +45,8 @@ http::status status_of(bank::errc e) {
     case errc::same_account:
     case errc::currency_mismatch:
     case errc::idempotency_key_reused:
-    case errc::amount_exceeds_pending: return http::status::unprocessable_entity;
+    case errc::amount_exceeds_pending:
+    case errc::url_not_allowed: return http::status::unprocessable_entity;
     case errc::forbidden: return http::status::forbidden;
     case errc::not_found:
     case errc::account_not_found: return http::status::not_found;

@@ -17,6 +17,7 @@ void add_audit_routes(route_table& routes, bank::services& bank);
 void add_batch_routes(route_table& routes, bank::services& bank);
 void add_ledger_routes(route_table& routes, bank::services& bank);
 void add_event_routes(route_table& routes, bank::services& bank);
+void add_webhook_routes(route_table& routes, bank::services& bank);
 
 inline void add_bank_routes(route_table& routes, bank::services& bank) {
   add_user_routes(routes, bank);
@@ -27,6 +28,7 @@ inline void add_bank_routes(route_table& routes, bank::services& bank) {
   add_batch_routes(routes, bank);
   add_ledger_routes(routes, bank);
   add_event_routes(routes, bank);
+  add_webhook_routes(routes, bank);
 }
 
 }  // namespace bankd::api

@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 
 #include "bank/currencies.hpp"
+#include "util/host_allowlist.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -52,6 +53,10 @@ const std::map<std::string, std::string>& env_names() {
       {"max-connections-per-client", "BANKD_MAX_CONNECTIONS_PER_CLIENT"},
       {"max-accounts-per-user", "BANKD_MAX_ACCOUNTS_PER_USER"},
       {"currencies", "BANKD_CURRENCIES"},
+      {"webhook-allow", "BANKD_WEBHOOK_ALLOW"},
+      {"webhook-timeout-ms", "BANKD_WEBHOOK_TIMEOUT_MS"},
+      {"webhook-backoff-ms", "BANKD_WEBHOOK_BACKOFF_MS"},
+      {"webhook-retry-for-ms", "BANKD_WEBHOOK_RETRY_FOR_MS"},
       {"migrations-dir", "BANKD_MIGRATIONS_DIR"},
       {"api-docs-dir", "BANKD_API_DOCS_DIR"},
       {"migrate", "BANKD_MIGRATE"},
@@ -101,6 +106,10 @@ po::options_description make_options(config& c) {
   add("max-connections-per-client", po::value(&c.max_connections_per_client)->default_value(c.max_connections_per_client), "open HTTP connections from one client address before new ones get 503 (0: no cap)");
   add("max-accounts-per-user", po::value(&c.max_accounts_per_user)->default_value(c.max_accounts_per_user), "open accounts one user may hold (then 409 limit_reached)");
   add("currencies", po::value(&c.currencies)->default_value(c.currencies), "ISO 4217 codes accounts may use, each with its minor-unit exponent: EUR:2,JPY:0");
+  add("webhook-allow", po::value(&c.webhook_allow), "hosts webhook URLs may name, comma-separated: host, host:port or *.domain (empty: webhooks off)");
+  add("webhook-timeout-ms", po::value<long>()->default_value(c.webhook_timeout.count()), "time one webhook delivery may take, connecting included");
+  add("webhook-backoff-ms", po::value<long>()->default_value(c.webhook_backoff.count()), "delay before a failed delivery's first retry; doubles up to an hour");
+  add("webhook-retry-for-ms", po::value<long>()->default_value(c.webhook_retry_for.count()), "how long an endpoint may keep failing before it is disabled");
   add("migrations-dir", po::value(&c.migrations_dir), "directory of NNN_name.sql migrations (default: installed next to bankd)");
   add("api-docs-dir", po::value(&c.api_docs_dir), "directory of openapi.yaml, openapi.json and docs.html (default: installed next to bankd)");
   add("migrate", po::value(&c.migrate_on_start)->implicit_value(true)->default_value(false), "serve: apply pending migrations before serving");
@@ -188,6 +197,7 @@ void validate(config& c) {
   if (c.max_accounts_per_user == 0) throw std::invalid_argument("--max-accounts-per-user must be at least 1");
   if (c.auth_failure_burst == 0) throw std::invalid_argument("--auth-failure-burst must be at least 1");
   bank::currency_list::parse(c.currencies);  // throws with the reason
+  util::host_allowlist::parse(c.webhook_allow);
   if (c.cmd == command::serve) check_operator_keys(c);
 }
 
@@ -247,6 +257,9 @@ config parse_config(int argc, const char* const argv[]) {
   c.idle_timeout = positive_ms(vm, "idle-timeout-ms");
   c.read_timeout = positive_ms(vm, "read-timeout-ms");
   c.shutdown_timeout = positive_ms(vm, "shutdown-timeout-ms");
+  c.webhook_timeout = positive_ms(vm, "webhook-timeout-ms");
+  c.webhook_backoff = positive_ms(vm, "webhook-backoff-ms");
+  c.webhook_retry_for = positive_ms(vm, "webhook-retry-for-ms");
   validate(c);
   return c;
 }

@@ -65,6 +65,12 @@ struct config {
   std::size_t max_accounts_per_user = 100;  // open accounts
   std::string currencies = "EUR:2,USD:2,GBP:2,CHF:2,JPY:0";  // CODE:exponent, ISO 4217
 
+  // Webhooks (docs/webhooks.md)
+  std::string webhook_allow;  // hosts endpoints may name: host, host:port, *.domain; empty: no webhooks
+  std::chrono::milliseconds webhook_timeout{10'000};      // one delivery
+  std::chrono::milliseconds webhook_backoff{1'000};       // the first retry's delay; doubles up to an hour
+  std::chrono::milliseconds webhook_retry_for{86'400'000};  // failing this long disables an endpoint
+
   // Operations
   std::string migrations_dir;  // empty: next to the binary
   std::string api_docs_dir;    // openapi.yaml, openapi.json, docs.html; empty: next to the binary

@@ -6,6 +6,7 @@
 #include "api/routes.hpp"
 #include "bank/services.hpp"
 #include "bank/sweeper.hpp"
+#include "webhooks/deliverer.hpp"
 #include "metrics/registry.hpp"
 #include "db/pool.hpp"
 #include "http/listener.hpp"
@@ -60,8 +61,10 @@ db::pool_params pool_params_for(const config& cfg) {
   return p;
 }
 
-bank::settings bank_settings(const config& cfg, bank::auth_limiter& limiter, const bank::currency_list& currencies) {
+bank::settings bank_settings(const config& cfg, bank::auth_limiter& limiter, const bank::currency_list& currencies,
+                             const util::host_allowlist& webhook_allow) {
   bank::settings s;
+  s.webhook_allow = &webhook_allow;
   s.operator_keys = cfg.operator_keys;
   s.retries.max_attempts = cfg.max_retries;
   s.limiter = &limiter;
@@ -81,6 +84,7 @@ struct shared_state {
   const api::api_reference& reference;
   bank::auth_limiter& limiter;
   const bank::currency_list& currencies;
+  const util::host_allowlist& webhook_allow;
 };
 
 // The transfer engine's reports, into the process's metrics.
@@ -102,6 +106,30 @@ struct sweeper_metrics final : bank::sweeper_observer {
   metrics::registry& stats;
 };
 
+// Webhook delivery's reports, into the process's metrics.
+struct delivery_metrics final : webhooks::delivery_observer {
+  explicit delivery_metrics(metrics::registry& r) : stats(r) {}
+  void on_delivery(bool acknowledged, double seconds) override { stats.observe_webhook_delivery(acknowledged, seconds); }
+  void on_disabled() override { stats.observe_webhook_disabled(); }
+  void on_leading(bool leading) override { stats.set_webhook_leading(leading); }
+  void on_endpoints(std::size_t enabled, std::size_t disabled) override {
+    stats.set_webhook_endpoints(enabled, disabled);
+  }
+  void on_lag(double seconds) override { stats.set_events_lag(seconds); }
+  metrics::registry& stats;
+};
+
+webhooks::delivery_params delivery_params_for(const config& cfg, const util::host_allowlist& allowed) {
+  webhooks::delivery_params p;
+  p.allowed = allowed;
+  p.timeout = cfg.webhook_timeout;
+  p.backoff = cfg.webhook_backoff;
+  p.give_up_after = cfg.webhook_retry_for;
+  p.db_timeout = cfg.query_timeout;
+  p.user_agent = "bankd-webhooks/" BANKD_VERSION;
+  return p;
+}
+
 // Runs `fn` on `ioc`'s thread and waits for it.
 template <class Fn>
 void run_on(net::io_context& ioc, Fn fn) {
@@ -119,7 +147,7 @@ struct worker {
   worker(const config& cfg, const shared_state& shared)
       : pool(ioc.get_executor(), pool_params_for(cfg), shared.offload),
         engine_stats(shared.stats),
-        bank(pool, bank_settings(cfg, shared.limiter, shared.currencies), &shared.stats, &engine_stats),
+        bank(pool, bank_settings(cfg, shared.limiter, shared.currencies, shared.webhook_allow), &shared.stats, &engine_stats),
         handler(shared.stats, cfg.request_timeout) {
     api::add_health_routes(handler.routes(), pool, shared.stats);
     api::add_reference_routes(handler.routes(), shared.reference);
@@ -152,7 +180,8 @@ struct service::impl {
   explicit impl(config c)
       : cfg(std::move(c)), reference(api::api_reference::load(cfg.api_docs_dir)),
         limiter(cfg.auth_failure_burst, cfg.auth_failure_rate),
-        currencies(bank::currency_list::parse(cfg.currencies)) {}
+        currencies(bank::currency_list::parse(cfg.currencies)),
+        webhook_allow(util::host_allowlist::parse(cfg.webhook_allow)) {}
 
   config cfg;
   api::api_reference reference;  // read by every worker
@@ -162,10 +191,13 @@ struct service::impl {
   http::client_connections clients;
   bank::auth_limiter limiter;
   bank::currency_list currencies;
+  util::host_allowlist webhook_allow;
   std::vector<std::unique_ptr<worker>> workers;
   std::unique_ptr<http::listener> listener;
   std::unique_ptr<sweeper_metrics> sweeper_stats;
   std::unique_ptr<bank::expiry_sweeper> sweeper;  // on worker 0
+  std::unique_ptr<delivery_metrics> delivery_stats;
+  std::unique_ptr<webhooks::deliverer> deliverer;  // on worker 0, with its pool
   bool stopped = false;
 };
 
@@ -173,7 +205,7 @@ service::service(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   auto& s = *impl_;
   for (unsigned i = 0; i < s.cfg.threads; ++i) {
     const shared_state shared{s.stats,   s.offload.get_executor(), s.open_connections, s.clients,
-                              s.reference, s.limiter,                 s.currencies};
+                              s.reference, s.limiter,                 s.currencies, s.webhook_allow};
     auto w = std::make_unique<worker>(s.cfg, shared);
     s.stats.add_pool(&w->pool.stats());
     s.workers.push_back(std::move(w));
@@ -186,6 +218,10 @@ service::service(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   s.sweeper = std::make_unique<bank::expiry_sweeper>(pool_params_for(s.cfg).connect, s.offload.get_executor(),
                                                      s.workers[0]->bank.transfers, bank::sweeper_params{},
                                                      s.sweeper_stats.get());
+  s.delivery_stats = std::make_unique<delivery_metrics>(s.stats);
+  s.deliverer = std::make_unique<webhooks::deliverer>(
+      s.workers[0]->ioc.get_executor(), s.workers[0]->pool, pool_params_for(s.cfg).connect, s.offload.get_executor(),
+      delivery_params_for(s.cfg, s.webhook_allow), s.delivery_stats.get());
 }
 
 service::~service() { shutdown(); }
@@ -200,6 +236,7 @@ void service::start() {
   }
   net::co_spawn(s.workers[0]->ioc, s.listener->run(), util::rethrow);
   net::co_spawn(s.workers[0]->ioc, s.sweeper->run(), util::rethrow);
+  net::co_spawn(s.workers[0]->ioc, s.deliverer->run(), util::rethrow);
   log::info("bankd.started")
       .kv("address", s.cfg.listen_address)
       .kv("port", port())
@@ -240,6 +277,7 @@ void service::shutdown() {
   run_on(s.workers[0]->ioc, [&] {
     s.listener->close();
     s.sweeper->stop();
+    s.deliverer->stop();
   });
   // Idle keep-alive connections close now; requests in flight are answered.
   for (auto& w : s.workers)

@@ -47,6 +47,7 @@ std::string_view code_name(errc e) noexcept {
     case errc::amount_exceeds_pending: return "amount_exceeds_pending";
     case errc::transfer_not_reversible: return "transfer_not_reversible";
     case errc::reversal_exceeds_remainder: return "reversal_exceeds_remainder";
+    case errc::url_not_allowed: return "url_not_allowed";
     case errc::limit_reached: return "limit_reached";
     case errc::rate_limited: return "rate_limited";
     case errc::service_unavailable: return "service_unavailable";

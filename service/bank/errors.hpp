@@ -38,7 +38,8 @@ enum class errc {
   amount_exceeds_pending,  // a post of more than the hold
   transfer_not_reversible,     // a reversal of a transfer that moved no money, or of a reversal
   reversal_exceeds_remainder,  // a reversal of more than is left to give back
-  limit_reached,           // a per-user cap (accounts, keys) is reached
+  limit_reached,           // a cap (accounts or keys per user, webhooks) is reached
+  url_not_allowed,         // a webhook URL whose host is not on the allowlist
   rate_limited,            // this client failed to authenticate too often; retry later
   // Not the caller's fault; retry later.
   service_unavailable,  // nothing was sent to the database (pool exhausted, database unreachable)

@@ -14,6 +14,7 @@
 #include "bank/store.hpp"
 #include "bank/transfers.hpp"
 #include "bank/users.hpp"
+#include "bank/webhooks.hpp"
 
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct settings {
   // Shared by all threads, owned by app/; may be null (no limit, any currency).
   auth_limiter* limiter = nullptr;
   const currency_list* currencies = nullptr;
+  const util::host_allowlist* webhook_allow = nullptr;  // null: no webhook can be registered
   std::size_t max_open_accounts_per_user = 100;
   engine_params engine;
 };
@@ -36,7 +38,7 @@ struct services {
       : db(pool, cfg.retries, observer), engine(db, cfg.engine, engine_stats),
         keys(db, cfg.operator_keys, cfg.limiter), api_keys(db, keys), users(db, keys),
         accounts(db, {cfg.currencies, cfg.max_open_accounts_per_user}), transfers(db, engine), history(db),
-        events(db), audit(db), currencies(cfg.currencies) {}
+        events(db), webhooks(db, cfg.webhook_allow), audit(db), currencies(cfg.currencies) {}
 
   store db;
   transfer_engine engine;
@@ -47,6 +49,7 @@ struct services {
   transfer_service transfers;
   history_service history;
   event_feed events;
+  webhook_service webhooks;
   audit_service audit;
   const currency_list* currencies;  // may be null
 };

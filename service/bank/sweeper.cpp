@@ -12,20 +12,11 @@ namespace net = boost::asio;
 
 namespace {
 
-constexpr db::statement try_lead{"sweeper.try_lead", R"sql(
-SELECT pg_try_advisory_lock($1::bigint) AS locked
-)sql"};
-
 // Each sweep reads with a fresh snapshot (no transaction), after the
 // previous sweep's expiries committed.
 constexpr db::statement due_holds{"sweeper.due", R"sql(
 SELECT transfer_id FROM holds WHERE expires_at <= now() ORDER BY expires_at, transfer_id LIMIT $1
 )sql"};
-
-struct lock_row {
-  bool locked = false;
-};
-BOOST_DESCRIBE_STRUCT(lock_row, (), (locked))
 
 struct due_row {
   std::int64_t transfer_id = 0;
@@ -36,13 +27,10 @@ BOOST_DESCRIBE_STRUCT(due_row, (), (transfer_id))
 
 expiry_sweeper::expiry_sweeper(db::connect_params connect, net::any_io_executor offload, transfer_service& transfers,
                                sweeper_params params, sweeper_observer* observer)
-    : connect_(std::move(connect)),
-      offload_(std::move(offload)),
-      transfers_(transfers),
+    : transfers_(transfers),
       params_(params),
-      observer_(observer) {
-  connect_.application_name = "bankd sweeper";
-}
+      observer_(observer),
+      lock_(named(std::move(connect), "bankd sweeper"), std::move(offload), params.lock_key, params.timeout) {}
 
 expiry_sweeper::~expiry_sweeper() = default;
 
@@ -52,7 +40,7 @@ void expiry_sweeper::stop() {
 }
 
 void expiry_sweeper::drop_connection() {
-  conn_.reset();
+  lock_.release();
   if (leading_) {
     leading_ = false;
     log::warn("bank.sweeper.stopped_leading");
@@ -61,21 +49,9 @@ void expiry_sweeper::drop_connection() {
 }
 
 net::awaitable<bool> expiry_sweeper::lead() {
-  if (!conn_) {
-    auto opened = co_await db::connection::connect(connect_, offload_, db::clock::now() + params_.timeout);
-    if (!opened) co_return false;  // the pools report an unreachable database
-    conn_ = std::move(*opened);
-  }
-  db::batch b;
-  b.add(try_lead, db::params{}.add(params_.lock_key));
-  auto done = co_await conn_->execute(b, {}, db::clock::now() + params_.timeout);
-  if (!done) {
-    drop_connection();
-    co_return false;
-  }
-  leading_ = db::read_row<lock_row>(done->results[0]).locked;
+  leading_ = co_await lock_.try_acquire();
   if (leading_) {
-    log::info("bank.sweeper.leading").kv("backend_pid", conn_->backend_pid());
+    log::info("bank.sweeper.leading").kv("backend_pid", lock_.conn()->backend_pid());
     if (observer_) observer_->on_leading(true);
   }
   co_return leading_;
@@ -85,8 +61,9 @@ net::awaitable<bool> expiry_sweeper::lead() {
 net::awaitable<std::size_t> expiry_sweeper::sweep() {
   db::batch b;
   b.add(due_holds, db::params{}.add(static_cast<std::int64_t>(params_.max_per_sweep)));
-  auto done = co_await conn_->execute(b, {}, db::clock::now() + params_.timeout);
-  if (!done || !conn_->is_usable()) {
+  auto* conn = lock_.conn();
+  auto done = co_await conn->execute(b, {}, db::clock::now() + params_.timeout);
+  if (!done || !conn->is_usable()) {
     drop_connection();  // and with it the lock
     co_return 0;
   }

@@ -19,7 +19,7 @@
 // from that thread.
 
 #include "bank/transfers.hpp"
-#include "db/connection.hpp"
+#include "db/session_lock.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -69,12 +69,10 @@ private:
   boost::asio::awaitable<std::size_t> sweep();
   void drop_connection();
 
-  db::connect_params connect_;
-  boost::asio::any_io_executor offload_;
   transfer_service& transfers_;
   sweeper_params params_;
   sweeper_observer* observer_;
-  std::unique_ptr<db::connection> conn_;
+  db::session_lock lock_;
   std::unique_ptr<boost::asio::steady_timer> timer_;
   bool leading_ = false;
   bool stopped_ = false;

@@ -42,6 +42,12 @@ struct connect_params {
   bool require_writable = true;
 };
 
+// `p` under another application_name (what pg_stat_activity shows).
+inline connect_params named(connect_params p, std::string application_name) {
+  p.application_name = std::move(application_name);
+  return p;
+}
+
 class connection {
 public:
   // Opens a connection. `offload`, when set, runs the part of libpq that may

@@ -128,7 +128,35 @@ registry::registry()
                            .Name("bankd_sweeper_leading")
                            .Help("1 while this process's sweeper holds the sweeping lock")
                            .Register(*registry_)
-                           .Add({})) {}
+                           .Add({})),
+      webhook_deliveries_(prom::BuildCounter()
+                              .Name("bankd_webhook_deliveries_total")
+                              .Help("Webhook delivery attempts by outcome (delivered: a 2xx answer)")
+                              .Register(*registry_)),
+      webhook_seconds_(prom::BuildHistogram()
+                           .Name("bankd_webhook_delivery_seconds")
+                           .Help("Time of one webhook delivery attempt")
+                           .Register(*registry_)
+                           .Add({}, latency_buckets)),
+      webhooks_disabled_(prom::BuildCounter()
+                             .Name("bankd_webhook_endpoints_disabled_total")
+                             .Help("Webhook endpoints this process disabled after failing too long")
+                             .Register(*registry_)
+                             .Add({})),
+      webhook_endpoints_(prom::BuildGauge()
+                             .Name("bankd_webhook_endpoints")
+                             .Help("Webhook endpoints by status, as the delivering process last read them")
+                             .Register(*registry_)),
+      webhook_leading_(prom::BuildGauge()
+                           .Name("bankd_webhook_leading")
+                           .Help("1 while this process holds the webhook delivery lock")
+                           .Register(*registry_)
+                           .Add({})),
+      events_lag_(prom::BuildGauge()
+                      .Name("bankd_events_lag_seconds")
+                      .Help("Age of the oldest event an enabled webhook endpoint has not received (0: caught up)")
+                      .Register(*registry_)
+                      .Add({})) {}
 
 void registry::observe_batch(std::size_t movements, double seconds, int attempts) {
   batch_size_.Observe(static_cast<double>(movements));
@@ -149,6 +177,22 @@ void registry::add_queued(std::int64_t delta) { queued_.Increment(static_cast<do
 void registry::observe_expired(std::size_t holds) { expired_.Increment(static_cast<double>(holds)); }
 
 void registry::set_sweeper_leading(bool leading) { sweeper_leading_.Set(leading ? 1 : 0); }
+
+void registry::observe_webhook_delivery(bool acknowledged, double seconds) {
+  webhook_deliveries_.Add({{"outcome", acknowledged ? "delivered" : "failed"}}).Increment();
+  webhook_seconds_.Observe(seconds);
+}
+
+void registry::observe_webhook_disabled() { webhooks_disabled_.Increment(); }
+
+void registry::set_webhook_leading(bool leading) { webhook_leading_.Set(leading ? 1 : 0); }
+
+void registry::set_webhook_endpoints(std::size_t enabled, std::size_t disabled) {
+  webhook_endpoints_.Add({{"status", "enabled"}}).Set(static_cast<double>(enabled));
+  webhook_endpoints_.Add({{"status", "disabled"}}).Set(static_cast<double>(disabled));
+}
+
+void registry::set_events_lag(double seconds) { events_lag_.Set(seconds); }
 
 void registry::observe_request(std::string_view method, std::string_view route, unsigned status,
                               double seconds) {

@@ -37,6 +37,14 @@ public:
   // The expiry sweeper: holds it expired, and whether this process leads.
   void observe_expired(std::size_t holds);
   void set_sweeper_leading(bool leading);
+  // Webhook delivery: one attempt (acknowledged or not, and its time), an
+  // endpoint disabled, whether this process delivers, the endpoints it
+  // sees, and the age of the oldest event an enabled endpoint has not had.
+  void observe_webhook_delivery(bool acknowledged, double seconds);
+  void observe_webhook_disabled();
+  void set_webhook_leading(bool leading);
+  void set_webhook_endpoints(std::size_t enabled, std::size_t disabled);
+  void set_events_lag(double seconds);
   // Pools to report; they must outlive this object or be removed before.
   void add_pool(const db::pool_stats* stats) { pools_.push_back(stats); }
 
@@ -56,6 +64,12 @@ private:
   prometheus::Gauge& queued_;
   prometheus::Counter& expired_;
   prometheus::Gauge& sweeper_leading_;
+  prometheus::Family<prometheus::Counter>& webhook_deliveries_;
+  prometheus::Histogram& webhook_seconds_;
+  prometheus::Counter& webhooks_disabled_;
+  prometheus::Family<prometheus::Gauge>& webhook_endpoints_;
+  prometheus::Gauge& webhook_leading_;
+  prometheus::Gauge& events_lag_;
   std::vector<const db::pool_stats*> pools_;
 };
 

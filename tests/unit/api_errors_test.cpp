@@ -75,7 +75,8 @@ TEST_CASE("every domain outcome has a status and a stable code") {
       {errc::transfer_refused, 409},  {errc::batch_failed, 409},      {errc::service_unavailable, 503},
       {errc::outcome_unknown, 503},   {errc::retries_exhausted, 503}, {errc::internal, 500},
       {errc::transfer_not_pending, 409}, {errc::amount_exceeds_pending, 422},
-      {errc::transfer_not_reversible, 409}, {errc::reversal_exceeds_remainder, 409}};
+      {errc::transfer_not_reversible, 409}, {errc::reversal_exceeds_remainder, 409},
+      {errc::url_not_allowed, 422}};
   std::set<std::string_view> codes;
   for (const auto& [e, status] : expected) {
     const auto err = api::from_bank({e, "m"});
