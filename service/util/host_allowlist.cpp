@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <stdexcept>
 
 namespace bankd::util {
@@ -35,9 +36,13 @@ parsed_address parse_http_url(std::string_view url) {
   http_address a;
   a.host = lower(u.host_address());
   if (u.has_port()) {
-    const auto port = u.port_number();
-    if (port == 0) return {std::nullopt, "the URL's port must be 1..65535"};
-    a.port = port;
+    // port_number() wraps numbers past 16 bits: read the digits.
+    const std::string_view digits = u.port();
+    unsigned long port = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || port == 0 || port > 65535)
+      return {std::nullopt, "the URL's port must be 1..65535"};
+    a.port = static_cast<std::uint16_t>(port);
   }
   a.target = std::string(u.encoded_path());
   if (a.target.empty()) a.target = "/";
