@@ -270,7 +270,7 @@ TEST_CASE("webhooks: a receiver that never answers is disabled, and re-enabling 
   check_deliveries(receiver, expected, made["secret"], op, start);
 }
 
-TEST_CASE("webhooks: killing the delivering bankd mid-run loses nothing; the other instance takes over") {
+TEST_CASE("webhooks: killing the delivering bankd mid-run loses nothing, the other instance takes over") {
   test::scratch_database db;
   test::webhook_receiver receiver;
   test::pg_session sql(db.conninfo());
