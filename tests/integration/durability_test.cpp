@@ -69,7 +69,7 @@ bool async_commit_flushed_by(test::pg_session& db, const std::string& barrier) {
 
 }  // namespace
 
-TEST_CASE("a transaction with an xid but no WAL is no durability barrier; a WAL message is") {
+TEST_CASE("a transaction with an xid but no WAL is no durability barrier, a WAL message is") {
   test::scratch_database scratch;
   test::pg_session db{scratch.conninfo()};
   db.exec("CREATE EXTENSION IF NOT EXISTS pg_walinspect");

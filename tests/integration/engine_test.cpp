@@ -217,13 +217,14 @@ TEST_CASE("malformed batches are refused whole, naming the item and the field") 
   }
 }
 
-TEST_CASE("the ledger refuses rows naming missing accounts or another currency; accounts are never deleted") {
+TEST_CASE("the ledger refuses rows naming missing accounts or another currency, accounts are never deleted") {
   bank_fixture b;
   const auto usd = b.op.post("/accounts", {{"currency", "USD"}, {"user_id", b.alice.user_id}}).json()["id"].get<std::int64_t>();
   const auto insert = [&](std::int64_t from, std::int64_t to) {
     return b.check.error_state(
-        "INSERT INTO transfers (from_account_id, to_account_id, currency, amount, initiated_by, idempotency_key) "
-        "VALUES ($1, $2, 'EUR', 1, 0, 'raw-' || $1 || '-' || $2)",
+        "INSERT INTO transfers (from_account_id, to_account_id, currency, amount, initiated_by, idempotency_key, "
+        "                       from_balance_after, from_held_after, to_balance_after, to_held_after) "
+        "VALUES ($1::bigint, $2::bigint, 'EUR', 1, 0, 'raw-' || $1 || '-' || $2, 0, 0, 0, 0)",
         {std::to_string(from), std::to_string(to)});
   };
   CHECK(insert(b.alice.account_id, usd) == "23503");     // the credited account holds USD

@@ -43,7 +43,7 @@ std::vector<std::string> types_of(const std::vector<json>& events) {
 
 }  // namespace
 
-TEST_CASE("every change writes its event in its own transaction; a refused one writes none") {
+TEST_CASE("every change writes its event in its own transaction, a refused one writes none") {
   test::scratch_database db;
   test::bankd_server server{db.conninfo()};
   auto op = server.operator_client();
@@ -96,7 +96,7 @@ TEST_CASE("every change writes its event in its own transaction; a refused one w
   }
 }
 
-TEST_CASE("ids from a sequence are not commit order; event ids are") {
+TEST_CASE("ids from a sequence are not commit order, event ids are") {
   test::scratch_database db;
   test::pg_session first{db.conninfo()};
   test::pg_session second{db.conninfo()};

@@ -66,7 +66,7 @@ TEST_CASE("a hold reserves the amount: held rises, available falls, the balance 
   }
 }
 
-TEST_CASE("a post moves the money; a partial post releases the rest of the hold") {
+TEST_CASE("a post moves the money, a partial post releases the rest of the hold") {
   test::ledger_world w;
   const auto id = w.hold(300, "h")["id"].get<std::int64_t>();
 
@@ -133,7 +133,7 @@ TEST_CASE("once settled, a hold is not pending: a second post, post after void, 
   CHECK(w.sql.scalar_int("SELECT count(*) FROM transfers WHERE pending_id IS NOT NULL") == 2);
 }
 
-TEST_CASE("post and void need an Idempotency-Key; a replay answers as the first call did") {
+TEST_CASE("post and void need an Idempotency-Key, a replay answers as the first call did") {
   test::ledger_world w;
   const auto id = w.hold(300, "h")["id"].get<std::int64_t>();
   auto no_key = w.as_alice.post("/transfers/" + std::to_string(id) + "/post", json::object());

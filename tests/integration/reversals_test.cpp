@@ -56,7 +56,7 @@ TEST_CASE("a reversal gives everything not yet reversed back, linked to the orig
   }
 }
 
-TEST_CASE("partial reversals add up to at most the original; beyond the remainder is 409") {
+TEST_CASE("partial reversals add up to at most the original, beyond the remainder is 409") {
   test::ledger_world w;
   const auto id = pay(w, 500, "t");
   CHECK(w.settle(w.as_bob, id, "reverse", {{"amount", 200}, {"reference", "refund 1"}}, "r-1").status == 201);
@@ -110,7 +110,7 @@ TEST_CASE("a reversal the receiver cannot pay is 409 insufficient_funds") {
   CHECK(w.account(w.bob.account_id)["available"] == 0);
 }
 
-TEST_CASE("only what moved money can be reversed; a posted hold reverses its post") {
+TEST_CASE("only what moved money can be reversed, a posted hold reverses its post") {
   test::ledger_world w;
   const auto open = w.hold(100, "h-1")["id"].get<std::int64_t>();
   auto pending = w.settle(w.as_bob, open, "reverse", json::object(), "r-open");

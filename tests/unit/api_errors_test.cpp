@@ -41,7 +41,7 @@ TEST_CASE("nothing reached the database: 503 service_unavailable with Retry-Afte
   }
 }
 
-TEST_CASE("a write sent and not answered is 503 outcome_unknown; a read is only unavailable") {
+TEST_CASE("a write sent and not answered is 503 outcome_unknown, a read is only unavailable") {
   for (auto e : {db::errc::connection_lost, db::errc::timeout, db::errc::cancelled, db::errc::protocol_error}) {
     CHECK(through_http(e, bank::effect::write).code == "outcome_unknown");
     CHECK(through_http(e, bank::effect::write).status == http::status::service_unavailable);
@@ -87,7 +87,7 @@ TEST_CASE("every domain outcome has a status and a stable code") {
   CHECK(codes.size() == expected.size());  // no two outcomes share a code
 }
 
-TEST_CASE("error bodies are JSON with code and message; 401 names the scheme") {
+TEST_CASE("error bodies are JSON with code and message, 401 names the scheme") {
   const auto res = api::to_response(api_error{http::status::unauthorized, "unauthenticated", "who are you"});
   CHECK(res[http::beast_http::field::content_type] == "application/json");
   CHECK(res[http::beast_http::field::www_authenticate] == "Bearer");

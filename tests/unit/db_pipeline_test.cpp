@@ -165,7 +165,7 @@ TEST_CASE("an advisory-locked transaction takes the lock in a segment of its own
         std::vector<k>{k::begin, k::statement, k::sync});
 }
 
-TEST_CASE("a failed lock or unlock is not the batch's failure; the transaction's own results decide") {
+TEST_CASE("a failed lock or unlock is not the batch's failure, the transaction's own results decide") {
   batch b;
   b.add(debit);
   const auto plan = plan_pipeline(b, {isolation::serializable, true, 42}, {&debit});

@@ -151,7 +151,7 @@ TEST_CASE("runner: any other error ends the run at the first attempt") {
   CHECK(seen.reports.at(0).conflicts == 0);
 }
 
-TEST_CASE("runner: a body that gives up mid-transaction is rolled back; one that returns early is committed") {
+TEST_CASE("runner: a body that gives up mid-transaction is rolled back, one that returns early is committed") {
   net::io_context ioc;
   fake_pool pool;
   recorder seen;

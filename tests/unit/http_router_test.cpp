@@ -46,7 +46,7 @@ TEST_CASE("unknown paths match nothing") {
   }
 }
 
-TEST_CASE("parameters capture the decoded segment; validation is the handler's") {
+TEST_CASE("parameters capture the decoded segment, validation is the handler's") {
   router<int> r;
   r.add(verb::get, "/accounts/{id}", 1);
   auto m = r.find(verb::get, "/accounts/..%2F..");

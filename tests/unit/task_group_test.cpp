@@ -44,7 +44,7 @@ bool wait(net::io_context& ioc, bankd::util::task_group& group, std::chrono::mil
 
 }  // namespace
 
-TEST_CASE("task group: total cancellation ends only the tasks that accept it; terminal ends the rest") {
+TEST_CASE("task group: total cancellation ends only the tasks that accept it, terminal ends the rest") {
   net::io_context ioc;
   bankd::util::task_group group(ioc.get_executor());
   bool idle_early = false;
@@ -67,7 +67,7 @@ TEST_CASE("task group: total cancellation ends only the tasks that accept it; te
   CHECK(group.size() == 0);
 }
 
-TEST_CASE("task group: waiting for an empty group returns at once; tasks that end by themselves are waited for") {
+TEST_CASE("task group: waiting for an empty group returns at once, tasks that end by themselves are waited for") {
   net::io_context ioc;
   bankd::util::task_group group(ioc.get_executor());
   CHECK(wait(ioc, group, 1ms));

@@ -4,7 +4,7 @@
 
 using namespace bankd::util;
 
-TEST_CASE("base64: RFC 4648's vectors, both ways; malformed text refused") {
+TEST_CASE("base64: RFC 4648's vectors, both ways, malformed text refused") {
   const std::pair<std::string, std::string> vectors[] = {{"", ""},         {"f", "Zg=="},     {"fo", "Zm8="},
                                                          {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
                                                          {"foobar", "Zm9vYmFy"}};

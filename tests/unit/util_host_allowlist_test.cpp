@@ -32,7 +32,7 @@ TEST_CASE("webhook URLs: absolute http:// only, without user info or fragment") 
   }
 }
 
-TEST_CASE("the webhook allowlist: host, host:port and *.domain entries; empty allows nothing") {
+TEST_CASE("the webhook allowlist: host, host:port and *.domain entries, empty allows nothing") {
   CHECK_FALSE(allowed(host_allowlist{}, "http://127.0.0.1/x"));
   CHECK(host_allowlist::parse(" , ").empty());
 

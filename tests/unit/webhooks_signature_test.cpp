@@ -15,7 +15,7 @@ TEST_CASE("webhook signatures: the Standard Webhooks example") {
   CHECK(sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, R"({"test": 2432232315})") != signature);
 }
 
-TEST_CASE("webhook signatures: malformed secrets sign nothing; a rotation sends both") {
+TEST_CASE("webhook signatures: malformed secrets sign nothing, a rotation sends both") {
   CHECK_FALSE(sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "1", 1, "{}"));
   CHECK_FALSE(sign("whsec_", "1", 1, "{}"));
   CHECK_FALSE(sign("whsec_not base64!", "1", 1, "{}"));
