@@ -119,7 +119,7 @@ start_cluster() {
     base=/var/tmp/bankd-bench-$(pg_path_hash "$root")
     mkdir -p "$base" && chmod 0755 "$base"
   fi
-  pg_port_in_use "$pg_port" && die "port $pg_port is taken (BENCH_PG_PORT)"
+  pg_port_listening "$pg_port" && die "port $pg_port is taken (BENCH_PG_PORT)"
   datadir=$base/pg
   rm -rf "$datadir"
   pg_init "$datadir" "$pg_profile"
@@ -138,7 +138,7 @@ http_ok() {  # http_ok PATH: true when bankd answers 200
 }
 
 start_bankd() {
-  pg_port_in_use "$http_port" && die "port $http_port is taken (BENCH_PORT)"
+  pg_port_listening "$http_port" && die "port $http_port is taken (BENCH_PORT)"
   export DATABASE_URL=$database_url PORT=$http_port POOL_SIZE=$pool_size THREADS=$threads
   export BANKD_OPERATOR_KEY=$operator_key LOG_LEVEL=warn
   "$bin/bankd" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; die "migration failed"; }

@@ -83,7 +83,7 @@ start_local_cluster() {
     pg_wait_ready "$port"
   else
     port=${PGPORT_LOCAL:-54329}
-    if pg_port_in_use "$port"; then
+    if pg_port_listening "$port"; then
       pg_msg "port $port is taken by something else; choose another with PGPORT_LOCAL=<port>"
       return 1
     fi

@@ -68,6 +68,21 @@ pg_port_in_use() {
   return 1
 }
 
+# True when something listens on local TCP port PORT. Unlike pg_port_in_use
+# it ignores connections in TIME-WAIT, which a previous run on the port
+# leaves for a minute: PostgreSQL and bankd bind over them (SO_REUSEADDR).
+pg_port_listening() {
+  local hex local_address state table
+  hex=$(printf '%04X' "$1")
+  for table in /proc/net/tcp /proc/net/tcp6; do
+    [[ -r $table ]] || continue
+    while read -r _ local_address _ state _; do
+      [[ ${local_address##*:} == "$hex" && $state == 0A ]] && return 0
+    done <"$table"
+  done
+  return 1
+}
+
 # Prints a free TCP port. Starts at a random point below Linux's ephemeral
 # range (32768+) so concurrent runs seldom pick the same one; the start can
 # still lose a race, which callers handle by trying again.
