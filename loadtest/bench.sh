@@ -247,7 +247,10 @@ run_wrk() {
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = op == ">=" ? v >= t : v < t; print ok ? "met" : "NOT met" }'; }
+verdict() {
+  awk -v v="$1" -v op="$2" -v t="$3" \
+    'BEGIN { if (v !~ /^[0-9.]+$/) { print "not measured"; exit } ok = op == ">=" ? v >= t : v < t; print ok ? "met" : "NOT met" }'
+}
 
 print_table() {
   local name rss_kib hwm_kib half_rate=$1 plain=${tps[pgbench_plain]:-0}
