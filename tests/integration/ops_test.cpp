@@ -3,6 +3,7 @@
 
 #include "support/bankd_process.hpp"
 #include "support/bankd_server.hpp"
+#include "support/eventually.hpp"
 #include "support/pg_session.hpp"
 #include "support/scratch_database.hpp"
 
@@ -23,19 +24,12 @@ using namespace bankd;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
+using test::eventually;
+
 namespace {
 
 std::string path(const char* prefix, std::int64_t id, const char* suffix = "") {
   return std::string(prefix) + std::to_string(id) + suffix;
-}
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds within = 10s) {
-  const auto until = std::chrono::steady_clock::now() + within;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
 }
 
 }  // namespace
