@@ -46,6 +46,28 @@ json api_key_json(const bank::api_key& k) {
   return {{"id", k.id}, {"name", k.name}, {"created_at", k.created_at}, {"last_used_at", text_or_null(k.last_used_at)}};
 }
 
+json webhook_json(const bank::webhook& w) {
+  return {{"id", w.id},
+          {"url", w.url},
+          {"events", w.events()},
+          {"description", w.description},
+          {"status", w.status},
+          {"created_at", w.created_at},
+          {"delivered_through", w.delivered_through},
+          {"consecutive_failures", w.consecutive_failures},
+          {"failing_since", text_or_null(w.failing_since)},
+          {"next_attempt_at", text_or_null(w.next_attempt_at)},
+          {"last_error", text_or_null(w.last_error)},
+          {"disabled_at", text_or_null(w.disabled_at)},
+          {"previous_secret_expires_at", text_or_null(w.previous_secret_expires_at)}};
+}
+
+json webhook_json(const bank::webhook_with_secret& w) {
+  auto out = webhook_json(w.endpoint);
+  out["secret"] = w.secret;
+  return out;
+}
+
 json transfer_json(const bank::transfer& t) {
   json out{{"id", t.id},
            {"kind", t.kind},

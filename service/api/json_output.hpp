@@ -7,6 +7,7 @@
 #include "bank/currencies.hpp"
 #include "bank/keys.hpp"
 #include "bank/records.hpp"
+#include "bank/webhooks.hpp"
 #include "http/message.hpp"
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,9 @@ nlohmann::json transfer_json(const bank::transfer& t);
 // A transfer with the side of it one account's history shows.
 nlohmann::json history_json(const bank::history_entry& t);
 nlohmann::json statement_json(const bank::statement& s);
+// A webhook endpoint; with its secret only in the answers that create one.
+nlohmann::json webhook_json(const bank::webhook& w);
+nlohmann::json webhook_json(const bank::webhook_with_secret& w);
 
 // The statement as CSV (RFC 4180, a header line): a row "opening", the
 // entries, a row "closing".

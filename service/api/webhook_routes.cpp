@@ -3,6 +3,7 @@
 
 #include "api/exchange.hpp"
 #include "api/json_input.hpp"
+#include "api/json_output.hpp"
 #include "api/routes.hpp"
 
 #include <nlohmann/json.hpp>
@@ -13,30 +14,6 @@ using nlohmann::json;
 using http::beast_http::verb;
 
 namespace {
-
-json text_or_null(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
-
-json webhook_json(const bank::webhook& w) {
-  return {{"id", w.id},
-          {"url", w.url},
-          {"events", w.events()},
-          {"description", w.description},
-          {"status", w.status},
-          {"created_at", w.created_at},
-          {"delivered_through", w.delivered_through},
-          {"consecutive_failures", w.consecutive_failures},
-          {"failing_since", text_or_null(w.failing_since)},
-          {"next_attempt_at", text_or_null(w.next_attempt_at)},
-          {"last_error", text_or_null(w.last_error)},
-          {"disabled_at", text_or_null(w.disabled_at)},
-          {"previous_secret_expires_at", text_or_null(w.previous_secret_expires_at)}};
-}
-
-json with_secret(const bank::webhook_with_secret& w) {
-  auto out = webhook_json(w.endpoint);
-  out["secret"] = w.secret;
-  return out;
-}
 
 outcome<std::vector<std::string>> event_types(const json& body) {
   const auto it = body.find("events");
@@ -62,7 +39,7 @@ net::awaitable<outcome<http::response>> create_webhook(exchange& x) {
   if (!description) co_return description.error();
   const bank::new_webhook w{std::move(*url), std::move(*events), description->value_or("")};
   co_return respond(co_await x.bank.webhooks.create(x.call, w), [](const bank::webhook_with_secret& made) {
-    return json_created(with_secret(made), "/webhooks/" + std::to_string(made.endpoint.id));
+    return json_created(webhook_json(made), "/webhooks/" + std::to_string(made.endpoint.id));
   });
 }
 
@@ -93,7 +70,7 @@ net::awaitable<outcome<http::response>> rotate_secret(exchange& x) {
   auto id = path_id(x);
   if (!id) co_return id.error();
   co_return respond(co_await x.bank.webhooks.rotate_secret(x.call, *id),
-                    [](const bank::webhook_with_secret& w) { return json_ok(with_secret(w)); });
+                    [](const bank::webhook_with_secret& w) { return json_ok(webhook_json(w)); });
 }
 
 net::awaitable<outcome<http::response>> enable_webhook(exchange& x) {
