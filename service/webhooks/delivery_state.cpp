@@ -8,20 +8,13 @@ namespace net = boost::asio;
 
 namespace {
 
-constexpr db::statement all_endpoints{"webhooks.delivery.endpoints", R"sql(
+// $1 one endpoint, or NULL for all of them; deleted ones are never read.
+constexpr db::statement live_endpoints{"webhooks.delivery.endpoints", R"sql(
 SELECT id, url, event_types::text AS event_types, secret,
        CASE WHEN previous_secret_expires_at > now() THEN previous_secret END AS previous_secret, status,
        delivered_through, consecutive_failures::bigint AS consecutive_failures,
        COALESCE(GREATEST(0, ceil(extract(epoch FROM next_attempt_at - now()) * 1000)), 0)::bigint AS retry_in_ms
-  FROM webhook_endpoints WHERE deleted_at IS NULL ORDER BY id
-)sql"};
-
-constexpr db::statement one_endpoint{"webhooks.delivery.endpoint", R"sql(
-SELECT id, url, event_types::text AS event_types, secret,
-       CASE WHEN previous_secret_expires_at > now() THEN previous_secret END AS previous_secret, status,
-       delivered_through, consecutive_failures::bigint AS consecutive_failures,
-       COALESCE(GREATEST(0, ceil(extract(epoch FROM next_attempt_at - now()) * 1000)), 0)::bigint AS retry_in_ms
-  FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL AND status = 'enabled'
+  FROM webhook_endpoints WHERE deleted_at IS NULL AND ($1::bigint IS NULL OR id = $1) ORDER BY id
 )sql"};
 
 // $1 cursor, $2 event types ('*': all), $3 how many to look at. Always one
@@ -93,7 +86,7 @@ net::awaitable<db::result<db::batch_result>> delivery_state::run(const db::batch
 
 net::awaitable<db::result<std::vector<endpoint_row>>> delivery_state::endpoints() {
   db::batch b;
-  b.add(all_endpoints);
+  b.add(live_endpoints, db::params{}.add_null());
   auto done = co_await run(b);
   if (!done) co_return done.error();
   co_return db::read_rows<endpoint_row>(done->results[0]);
@@ -101,10 +94,12 @@ net::awaitable<db::result<std::vector<endpoint_row>>> delivery_state::endpoints(
 
 net::awaitable<db::result<std::optional<endpoint_row>>> delivery_state::enabled_endpoint(std::int64_t id) {
   db::batch b;
-  b.add(one_endpoint, db::params{}.add(id));
+  b.add(live_endpoints, db::params{}.add(id));
   auto done = co_await run(b);
   if (!done) co_return done.error();
-  co_return db::read_optional_row<endpoint_row>(done->results[0]);
+  auto found = db::read_optional_row<endpoint_row>(done->results[0]);
+  if (found && found->status != "enabled") found.reset();
+  co_return found;
 }
 
 net::awaitable<db::result<event_batch>> delivery_state::next_events(const endpoint_row& e, std::int64_t limit) {
