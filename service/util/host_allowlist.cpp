@@ -59,19 +59,18 @@ host_allowlist host_allowlist::parse(std::string_view entries) {
     entries = comma == std::string_view::npos ? std::string_view{} : entries.substr(comma + 1);
     if (item.empty()) continue;
     entry e;
-    std::string_view rest = item;
-    if (rest.starts_with("*.")) {
-      e.suffix = true;
-      rest.remove_prefix(1);  // keep the dot: "x.example.com" ends with ".example.com"
-    }
-    const auto parsed = parse_http_url("http://" + std::string(e.suffix ? rest.substr(1) : rest) + "/");
+    e.suffix = item.starts_with("*.");
+    const std::string_view authority = std::string_view(item).substr(e.suffix ? 2 : 0);
+    const auto parsed = parse_http_url("http://" + std::string(authority) + "/");
     if (!parsed.address || parsed.address->target != "/")
       throw std::invalid_argument("--webhook-allow: '" + item + "' is not host, host:port or *.domain");
-    e.host = e.suffix ? "." + parsed.address->host : parsed.address->host;
-    if (e.suffix && item.find(':') != std::string::npos)
+    // Accepted in a URL, so it parses as an authority too.
+    const bool has_port = boost::urls::parse_authority(authority)->has_port();
+    if (e.suffix && has_port)
       throw std::invalid_argument("--webhook-allow: '" + item + "': a *.domain entry takes no port");
-    if (!e.suffix && item.find(':', item.rfind(']') == std::string::npos ? 0 : item.rfind(']')) != std::string::npos)
-      e.port = parsed.address->port;
+    // A suffix keeps its dot: "x.example.com" ends with ".example.com".
+    e.host = e.suffix ? "." + parsed.address->host : parsed.address->host;
+    if (has_port) e.port = parsed.address->port;
     list.entries_.push_back(std::move(e));
   }
   return list;
