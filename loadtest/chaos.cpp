@@ -104,7 +104,10 @@ void chaos_monkey::loop() {
   for (std::size_t turn = 0; !kinds.empty() && !enough(turn) && wait(options_.chaos_interval);
        ++turn) {
     const auto& kind = kinds[turn % kinds.size()];
-    if (!time_left_for(kind)) break;
+    if (!time_left_for(kind)) {
+      summary_.not_started = options_.chaos_count > 0 ? options_.chaos_count - turn : 0;
+      break;
+    }
     inject(kind);
   }
 }

@@ -90,6 +90,8 @@ void print_chaos(std::ostream& out, const run_report& r) {
     injected += (injected.empty() ? "" : ", ") + kind + " x" + std::to_string(count);
   row(out, "faults injected", injected.empty() ? "none" : injected);
   for (const auto& e : r.chaos.events) row(out, "fault " + e.kind, describe_event(e));
+  if (r.chaos.not_started > 0)
+    row(out, "faults not started", std::to_string(r.chaos.not_started) + " (too little of the run left)");
 }
 
 void print_table(std::ostream& out, const run_report& r) {
@@ -146,6 +148,7 @@ json chaos_json(const run_report& r) {
   return {{"injected", r.chaos.injected},
           {"dropped_clients", r.dropped_clients},
           {"events", r.chaos.events},
+          {"not_started", r.chaos.not_started},
           {"problems", r.chaos.problems}};
 }
 
