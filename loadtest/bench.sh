@@ -37,6 +37,8 @@
 #   BENCH_SKIP_BUILD (0)  1: use the binaries already in build/release
 #   BENCH_AUDIT_INTERVAL (5s)  bank-loadtest's audits during the load (0: none)
 #   BENCH_ONLY  space-separated run names to do (default: all)
+#   BENCH_PG_CONF  extra postgresql.conf lines, for profiling: e.g.
+#                  $'shared_preload_libraries = pg_stat_statements\npg_stat_statements.track = all'
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -124,6 +126,7 @@ start_cluster() {
   rm -rf "$datadir"
   pg_init "$datadir" "$pg_profile"
   printf 'max_connections = 300\n' >>"$datadir/postgresql.conf"
+  if [[ -n ${BENCH_PG_CONF:-} ]]; then printf '%s\n' "$BENCH_PG_CONF" >>"$datadir/postgresql.conf"; fi
   pg_start "$datadir" "$pg_port" "$(pg_socket_dir "$datadir" "$pg_port")" "$work/postgresql.log"
   pg_createdb_if_missing "$pg_port" "$database"
 }

@@ -108,11 +108,11 @@ void chaos_monkey::loop() {
       summary_.not_started = options_.chaos_count > 0 ? options_.chaos_count - turn : 0;
       break;
     }
-    inject(kind);
+    inject(kind, options_.chaos_count > 0 && turn + 1 == options_.chaos_count);
   }
 }
 
-void chaos_monkey::inject(const std::string& kind) {
+void chaos_monkey::inject(const std::string& kind, bool last) {
   chaos_event e;
   e.kind = kind;
   e.at_s = seconds_since(started_);
@@ -129,7 +129,7 @@ void chaos_monkey::inject(const std::string& kind) {
     kill_bankd(e);
   e.outage_s = std::chrono::duration<double>(e.ended - began).count();
   if (e.injected) await_recovery(e);
-  if (e.injected && kind == "failover") await_rejoin(e);
+  if (e.injected && kind == "failover") await_rejoin(e, !last);
   summary_.events.push_back(std::move(e));
 }
 

@@ -67,6 +67,10 @@ struct chaos_event {
   double writable_s = -1;
   double first_201_after_writable_s = 0;
   double rejoined_s = -1;
+  // The killed node is always started again, but its rejoin is awaited only
+  // when another failover is to come: the last one's rejoin is
+  // pg_auto_failover's work alone and may outlast the run.
+  bool rejoin_awaited = false;
   // ... and the load's transfers sent after the kill and answered before the
   // first 201 (outage_transfers*, above): 503 with Retry-After, all of them.
 
@@ -103,14 +107,15 @@ class chaos_monkey {
   void loop();
   bool wait(std::chrono::milliseconds d);  // false when finish() was called
   bool time_left_for(const std::string& kind) const;
-  void inject(const std::string& kind);
+  // `last`: no fault of --chaos-count comes after this one.
+  void inject(const std::string& kind, bool last);
   void kill_backends(chaos_event& e);
   void take_database_down(chaos_event& e);
   void restart_database(chaos_event& e);
   void kill_bankd(chaos_event& e);
   void fail_over(chaos_event& e);  // chaos_failover.cpp
   void await_writable(chaos_event& e);
-  void await_rejoin(chaos_event& e);
+  void await_rejoin(chaos_event& e, bool wait_for_it);
   void watch_outage(chaos_event& e, std::chrono::steady_clock::time_point until);
   void await_recovery(chaos_event& e);
 

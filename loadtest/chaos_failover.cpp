@@ -3,7 +3,9 @@
 // monitor promotes the secondary, and bankd, which lists both nodes in a
 // multi-host DATABASE_URL with target_session_attrs=read-write, must follow
 // it without a restart. Afterwards the killed node is started again and must
-// rejoin as the secondary, so that the next failover goes back to it.
+// rejoin as the secondary, so that the next failover goes back to it; after
+// the last failover of --chaos-count nothing needs it back, and the run does
+// not wait for it.
 //
 // --replication-stall first stops the primary's WAL senders for that long:
 // with synchronous replication the commits then wait and nothing acknowledged
@@ -103,12 +105,15 @@ void chaos_monkey::await_writable(chaos_event& e) {
     e.problems.emplace_back("/readyz never said 503 while no node took writes");
 }
 
-// The killed node started again must come back as the secondary.
-void chaos_monkey::await_rejoin(chaos_event& e) {
+// The killed node started again must come back as the secondary (when
+// `wait_for_it`: another failover is to come and needs it).
+void chaos_monkey::await_rejoin(chaos_event& e, bool wait_for_it) {
   if (!run_ha_ctl(options_.ha_ctl, "rejoin")) {
     e.problems.emplace_back("--ha-ctl rejoin failed");
     return;
   }
+  e.rejoin_awaited = wait_for_it;
+  if (!wait_for_it) return;
   if (!run_ha_ctl(options_.ha_ctl, rejoin_wait)) {
     e.problems.emplace_back(e.killed_node + " did not rejoin as the secondary within 90 s");
     return;

@@ -76,7 +76,9 @@ std::string describe_event(const chaos_event& e) {
                              : ", no 201 after it";
   if (e.kind == "failover" && e.writable_s >= 0 && e.first_201_s >= 0)
     text += " (" + fixed(e.first_201_after_writable_s, 2) + " s after writable)";
-  if (e.kind == "failover")
+  if (e.kind == "failover" && !e.rejoin_awaited)
+    text += ", " + e.killed_node + " started again (rejoin not awaited: no failover after it)";
+  else if (e.kind == "failover")
     text += e.rejoined_s >= 0 ? ", " + e.killed_node + " secondary again " +
                                     fixed(e.rejoined_s, 1) + " s after the kill"
                               : ", " + e.killed_node + " never rejoined";
@@ -142,7 +144,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(chaos_event, kind, at_s, injected, backends_k
                                    ready_again_s, first_201_s, probes, probes_503, readyz_503_seen,
                                    slowest_probe_ms, outage_transfers, outage_transfers_503,
                                    slowest_outage_transfer_ms, killed_node, writable_s,
-                                   first_201_after_writable_s, rejoined_s, problems)
+                                   first_201_after_writable_s, rejoined_s, rejoin_awaited, problems)
 
 json chaos_json(const run_report& r) {
   return {{"injected", r.chaos.injected},

@@ -174,9 +174,21 @@ wait_healthy() {
     if grep -q ' primary/primary$' <<<"$states" && grep -q ' secondary/secondary$' <<<"$states"; then
       return 0
     fi
-    ((SECONDS < deadline)) || { pg_msg "not healthy after ${seconds}s:"; echo "$states" >&2; return 1; }
+    ((SECONDS < deadline)) || { report_unhealthy "$seconds" "$states"; return 1; }
     sleep 0.3
   done
+}
+
+# What the nodes said last, for the node that did not get where it should.
+report_unhealthy() {
+  local seconds=$1 states=$2 name state
+  pg_msg "not healthy after ${seconds}s:"
+  echo "$states" >&2
+  while read -r name state; do
+    [[ $state == primary/primary || $state == secondary/secondary || ! -f $dir/$name.log ]] && continue
+    pg_msg "last lines of $name's keeper log:"
+    tail -n 12 "$dir/$name.log" >&2
+  done <<<"$states"
 }
 
 create_monitor() {

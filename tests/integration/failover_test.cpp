@@ -140,8 +140,12 @@ void check_failed_over_twice(const lt::run_report& r) {
     CHECK(e.first_201_after_writable_s < 2);  // target 1 s; the slack is for a busy CI machine
     CHECK(e.outage_transfers > 0);
     CHECK(e.outage_transfers_503 == e.outage_transfers);  // fail fast, say when to come back
-    CHECK(e.rejoined_s > 0);
   }
+  // The first killed node came back as the secondary, so the second failover
+  // went back to it; nothing needs the second one back.
+  CHECK(r.chaos.events[0].rejoin_awaited);
+  CHECK(r.chaos.events[0].rejoined_s > 0);
+  CHECK_FALSE(r.chaos.events[1].rejoin_awaited);
 }
 
 }  // namespace
@@ -184,9 +188,10 @@ TEST_CASE("failover under the batch API: no acknowledged item of a batch lost") 
   test::bankd_server server(f.url());
   auto o = failover_run(server.port(), f, "uniform");
   o.batch = 20;
-  // One failover, there only: the batch API's write rate makes the old
-  // primary's rejoin (pg_rewind, then catching up) take longer than the
-  // two-way cases allow, and the way back is what those prove.
+  // One failover, there only: the way back is what the two-way cases prove,
+  // and under the batch API's write rate the old primary's rejoin (pg_rewind,
+  // then catching up) is slow, once over 90 s on a CI machine. With nothing
+  // after it, the run does not wait for that rejoin.
   o.duration = 25s;
   o.chaos_count = 1;
   const auto r = run_and_print(o);
@@ -201,6 +206,7 @@ TEST_CASE("failover under the batch API: no acknowledged item of a batch lost") 
   CHECK(e.first_201_s < 15);
   CHECK(e.first_201_after_writable_s < 2);
   CHECK(e.outage_transfers_503 == e.outage_transfers);
+  CHECK_FALSE(e.rejoin_awaited);
 }
 
 TEST_CASE("negative control: with asynchronous replication the ledger check finds the loss") {
