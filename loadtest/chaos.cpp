@@ -104,11 +104,12 @@ void chaos_monkey::loop() {
   for (std::size_t turn = 0; !kinds.empty() && !enough(turn) && wait(options_.chaos_interval);
        ++turn) {
     const auto& kind = kinds[turn % kinds.size()];
+    const bool counted = options_.chaos_count > 0;
     if (!time_left_for(kind)) {
-      summary_.not_started = options_.chaos_count > 0 ? options_.chaos_count - turn : 0;
+      summary_.not_started = counted ? options_.chaos_count - turn : 0;
       break;
     }
-    inject(kind, options_.chaos_count > 0 && turn + 1 == options_.chaos_count);
+    inject(kind, counted && turn + 1 == options_.chaos_count);
   }
 }
 

@@ -108,11 +108,11 @@ void chaos_monkey::await_writable(chaos_event& e) {
 // The killed node started again must come back as the secondary (when
 // `wait_for_it`: another failover is to come and needs it).
 void chaos_monkey::await_rejoin(chaos_event& e, bool wait_for_it) {
+  e.rejoin_awaited = wait_for_it;  // set first: a failed start must read "never rejoined"
   if (!run_ha_ctl(options_.ha_ctl, "rejoin")) {
     e.problems.emplace_back("--ha-ctl rejoin failed");
     return;
   }
-  e.rejoin_awaited = wait_for_it;
   if (!wait_for_it) return;
   if (!run_ha_ctl(options_.ha_ctl, rejoin_wait)) {
     e.problems.emplace_back(e.killed_node + " did not rejoin as the secondary within 90 s");
