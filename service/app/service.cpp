@@ -61,13 +61,15 @@ db::pool_params pool_params_for(const config& cfg) {
   return p;
 }
 
-bank::settings bank_settings(const config& cfg, bank::auth_limiter& limiter, const bank::currency_list& currencies,
+bank::settings bank_settings(const config& cfg, bank::auth_limiter& limiter,
+                             std::shared_ptr<bank::key_cache> keys_cache, const bank::currency_list& currencies,
                              const util::host_allowlist& webhook_allow) {
   bank::settings s;
   s.webhook_allow = &webhook_allow;
   s.operator_keys = cfg.operator_keys;
   s.retries.max_attempts = cfg.max_retries;
   s.limiter = &limiter;
+  s.keys_cache = keys_cache;
   s.currencies = &currencies;
   s.max_open_accounts_per_user = cfg.max_accounts_per_user;
   s.engine.max_batch = cfg.max_batch;
@@ -83,6 +85,7 @@ struct shared_state {
   http::client_connections& clients;
   const api::api_reference& reference;
   bank::auth_limiter& limiter;
+  std::shared_ptr<bank::key_cache> keys_cache;
   const bank::currency_list& currencies;
   const util::host_allowlist& webhook_allow;
 };
@@ -147,7 +150,7 @@ struct worker {
   worker(const config& cfg, const shared_state& shared)
       : pool(ioc.get_executor(), pool_params_for(cfg), shared.offload),
         engine_stats(shared.stats),
-        bank(pool, bank_settings(cfg, shared.limiter, shared.currencies, shared.webhook_allow), &shared.stats, &engine_stats),
+        bank(pool, bank_settings(cfg, shared.limiter, shared.keys_cache, shared.currencies, shared.webhook_allow), &shared.stats, &engine_stats),
         handler(shared.stats, cfg.request_timeout) {
     api::add_health_routes(handler.routes(), pool, shared.stats);
     api::add_reference_routes(handler.routes(), shared.reference);
@@ -190,6 +193,7 @@ struct service::impl {
   std::atomic<std::size_t> open_connections{0};
   http::client_connections clients;
   bank::auth_limiter limiter;
+  std::shared_ptr<bank::key_cache> keys_cache = std::make_shared<bank::key_cache>();
   bank::currency_list currencies;
   util::host_allowlist webhook_allow;
   std::vector<std::unique_ptr<worker>> workers;
@@ -205,7 +209,7 @@ service::service(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   auto& s = *impl_;
   for (unsigned i = 0; i < s.cfg.threads; ++i) {
     const shared_state shared{s.stats,   s.offload.get_executor(), s.open_connections, s.clients,
-                              s.reference, s.limiter,                 s.currencies, s.webhook_allow};
+                              s.reference, s.limiter,                 s.keys_cache, s.currencies, s.webhook_allow};
     auto w = std::make_unique<worker>(s.cfg, shared);
     s.stats.add_pool(&w->pool.stats());
     s.workers.push_back(std::move(w));

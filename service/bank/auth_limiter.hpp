@@ -5,7 +5,7 @@
 // presents unknown keys is refused before its lookups reach the database.
 //
 // Thread-safe (one mutex): bankd's worker threads share one instance, and
-// only lookups that miss the per-thread caches ask it.
+// only lookups that miss the key cache ask it.
 
 #include <chrono>
 #include <cstddef>

@@ -59,8 +59,6 @@ struct revoked_row {
 };
 BOOST_DESCRIBE_STRUCT(revoked_row, (), (key_sha256))
 
-constexpr std::size_t max_cached_keys = 100'000;
-
 error not_yours() { return {errc::forbidden, "not your user"}; }
 error no_such_user(std::int64_t id) { return {errc::not_found, "user " + std::to_string(id) + " does not exist"}; }
 
@@ -78,16 +76,10 @@ net::awaitable<result<std::optional<identity>>> key_verifier::verify(call& c, st
 
   auto digest = api_key_digest(key);
   const auto now = clock::now();
-  if (const auto it = verified_.find(digest); it != verified_.end()) {
-    if (it->second.expires > now) co_return identity{it->second.user_id, false};
-    verified_.erase(it);
-  }
-  if (const auto it = refused_.find(digest); it != refused_.end()) {
-    if (it->second > now) {
-      if (limiter_ != nullptr) limiter_->failed(client);
-      co_return std::optional<identity>{};
-    }
-    refused_.erase(it);
+  if (const auto user_id = cache_->verified(digest, now)) co_return identity{*user_id, false};
+  if (cache_->refused(digest, now)) {
+    if (limiter_ != nullptr) limiter_->failed(client);
+    co_return std::optional<identity>{};
   }
   if (limiter_ != nullptr && !limiter_->may_try(client))
     co_return error{errc::rate_limited, "too many failed authentications from this address; retry later"};
@@ -99,12 +91,11 @@ net::awaitable<result<std::optional<identity>>> key_verifier::verify(call& c, st
   const auto owner = db::read_optional_row<key_owner>(found->results[0]);
   if (!owner) {
     if (limiter_ != nullptr) limiter_->failed(client);
-    remember_refusal(std::move(digest), now);
+    cache_->remember_refused(digest, now + refusal_ttl);
     co_return std::optional<identity>{};
   }
   if (owner->stale) co_await touch(c, owner->id);
-  if (verified_.size() >= max_cached_keys) verified_.clear();
-  verified_.insert_or_assign(std::move(digest), cached{owner->user_id, now + cache_ttl});
+  cache_->remember_verified(digest, owner->user_id, now + cache_ttl);
   co_return identity{owner->user_id, false};
 }
 
@@ -113,15 +104,6 @@ net::awaitable<void> key_verifier::touch(call& c, std::int64_t key_id) {
   b.add(touch_key, db::params{}.add(key_id));
   // Best effort: the request goes on whatever happens to the timestamp.
   [[maybe_unused]] auto done = co_await db_.query_raw(c, b);
-}
-
-void key_verifier::remember_refusal(std::string digest, clock::time_point now) {
-  if (refused_.size() >= max_cached_keys) refused_.clear();
-  refused_.insert_or_assign(std::move(digest), now + refusal_ttl);
-}
-
-void key_verifier::forget(std::int64_t user_id) {
-  std::erase_if(verified_, [&](const auto& entry) { return entry.second.user_id == user_id; });
 }
 
 net::awaitable<result<new_api_key>> key_service::create(call& c, std::int64_t user_id, const std::string& name) {

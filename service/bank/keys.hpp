@@ -6,16 +6,18 @@
 // is made and stored only as its SHA-256. Operator keys come from the
 // configuration (at most two, for rotation) and are compared in constant time.
 //
-// Verified keys are remembered per thread for `cache_ttl` (1 s), so a busy
-// client costs one lookup per thread per second, and a revoked key, or the key
-// of a deleted user, is refused everywhere within a second. Keys that matched
-// nobody are remembered per thread for `refusal_ttl`, and a client address
-// that keeps presenting unknown keys is told to slow down (rate_limited)
-// before its lookups reach the database (auth_limiter).
+// Verified keys are remembered for `cache_ttl` (1 s) in a key_cache that all
+// worker threads share, so a busy client costs one lookup per second, and a
+// revoked key, or the key of a deleted user, is refused at once on this
+// instance and within a second on every other. Keys that matched nobody are
+// remembered for `refusal_ttl`, and a client address that keeps presenting
+// unknown keys is told to slow down (rate_limited) before its lookups reach
+// the database (auth_limiter).
 //
 // key_verifier and key_service: one per io_context thread; not thread-safe.
 
 #include "bank/auth_limiter.hpp"
+#include "bank/key_cache.hpp"
 #include "bank/call.hpp"
 #include "bank/errors.hpp"
 #include "bank/store.hpp"
@@ -27,7 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <memory>
 #include <vector>
 
 namespace bankd::bank {
@@ -42,32 +44,29 @@ public:
   static constexpr std::chrono::seconds cache_ttl{1};
   static constexpr std::chrono::seconds refusal_ttl{2};
 
-  // `limiter` may be null (no rate limit); it is shared by all threads.
-  key_verifier(store& db, std::vector<std::string> operator_keys, auth_limiter* limiter)
-      : db_(db), operator_keys_(std::move(operator_keys)), limiter_(limiter) {}
+  // `limiter` may be null (no rate limit); `cache` may be null (this
+  // verifier keeps its own). Both are shared by all threads.
+  key_verifier(store& db, std::vector<std::string> operator_keys, auth_limiter* limiter,
+               std::shared_ptr<key_cache> cache = nullptr)
+      : db_(db), operator_keys_(std::move(operator_keys)), limiter_(limiter),
+        cache_(cache ? std::move(cache) : std::make_shared<key_cache>()) {}
 
   // The identity holding `key`, or nullopt when no one does; an error when
   // the database could not tell, or rate_limited when `client` (its address)
   // made too many failed attempts. `c` gives the deadline.
   boost::asio::awaitable<result<std::optional<identity>>> verify(call& c, std::string_view key,
                                                                  std::string_view client);
-  // Drops a user's keys, or one key by digest, from this thread's cache.
-  void forget(std::int64_t user_id);
-  void forget_key(const std::string& digest) { verified_.erase(digest); }
+  // Drops a user's keys, or one key by digest, from the shared cache.
+  void forget(std::int64_t user_id) { cache_->forget_user(user_id); }
+  void forget_key(const std::string& digest) { cache_->forget_key(digest); }
 
 private:
-  struct cached {
-    std::int64_t user_id;
-    std::chrono::steady_clock::time_point expires;
-  };
   boost::asio::awaitable<void> touch(call& c, std::int64_t key_id);
-  void remember_refusal(std::string digest, std::chrono::steady_clock::time_point now);
 
   store& db_;
   std::vector<std::string> operator_keys_;
   auth_limiter* limiter_;
-  std::unordered_map<std::string, cached> verified_;  // key digest -> user
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> refused_;  // digest -> until
+  std::shared_ptr<key_cache> cache_;
 };
 
 struct api_key {
@@ -90,8 +89,8 @@ public:
   // The user itself or the operator; limit_reached beyond max_keys_per_user.
   boost::asio::awaitable<result<new_api_key>> create(call& c, std::int64_t user_id, const std::string& name);
   boost::asio::awaitable<result<std::vector<api_key>>> list(call& c, std::int64_t user_id);
-  // Revoking a revoked key succeeds again; the key stops working on every
-  // thread and instance within key_verifier::cache_ttl.
+  // Revoking a revoked key succeeds again; the key stops working at once on
+  // this instance and within key_verifier::cache_ttl on every other.
   boost::asio::awaitable<result<void>> revoke(call& c, std::int64_t user_id, std::int64_t key_id);
 
 private:
