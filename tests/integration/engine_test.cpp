@@ -141,6 +141,52 @@ TEST_CASE("the same key twice in one batch: the second is a replay of the first"
   CHECK(balance(b.check, b.alice.account_id) == 993);
 }
 
+TEST_CASE("answers made from a batch's own rows are the transfers as GET shows them") {
+  bank_fixture b;
+  const auto same_as_get = [&](const json& shown) {
+    INFO(shown.dump());
+    auto got = b.op.get("/transfers/" + std::to_string(shown["id"].get<std::int64_t>()));
+    REQUIRE(got.status == 200);
+    CHECK(got.json() == shown);
+  };
+  auto with_meta = item(b.alice.account_id, b.bob.account_id, 25, "meta");
+  with_meta["reference"] = "invoice 7";
+  with_meta["metadata"] = {{"order", "A-1"}, {"note", "spaced  out"}};
+  const json batch{{"transfers",
+                    {with_meta, item(b.alice.account_id, 999999, 1, "nowhere"),
+                     item(b.alice.account_id, b.bob.account_id, 3, "plain"), with_meta}}};
+  auto reply = b.as_alice.post("/transfers/batch", batch);
+  REQUIRE(reply.status == 200);
+  const auto results = reply.json()["results"];
+  REQUIRE(results.size() == 4);
+  same_as_get(results[0]["transfer"]);
+  CHECK(results[1]["status"] == 404);
+  same_as_get(results[2]["transfer"]);
+  CHECK(results[3]["replayed"] == true);
+  same_as_get(results[3]["transfer"]);
+
+  auto hold = b.as_alice.post("/transfers", {{"from_account_id", b.alice.account_id},
+                                            {"to_account_id", b.bob.account_id}, {"amount", 40},
+                                            {"pending", true}, {"timeout_seconds", 3600}},
+                              key("hold"));
+  REQUIRE(hold.status == 201);
+  CHECK(hold.json()["status"] == "pending");
+  CHECK(hold.json()["held_amount"] == 40);
+  same_as_get(hold.json());
+  auto deposit = b.op.post("/accounts/" + std::to_string(b.bob.account_id) + "/deposits", {{"amount", 9}},
+                           key("dep"));
+  REQUIRE(deposit.status == 201);
+  same_as_get(deposit.json());
+  // A replay of an older row answers through the ledger, as before.
+  auto again = b.as_alice.post("/transfers", {{"from_account_id", b.alice.account_id},
+                                             {"to_account_id", b.bob.account_id}, {"amount", 40},
+                                             {"pending", true}, {"timeout_seconds", 3600}},
+                               key("hold"));
+  REQUIRE(again.status == 201);
+  CHECK(again.header("idempotent-replayed") == "true");
+  CHECK(again.json() == hold.json());
+}
+
 TEST_CASE("a batch hit by a serialization failure runs again and is applied once") {
   bank_fixture b;
   // The first ledger insert after this raises 40001; nextval is not rolled
