@@ -62,14 +62,14 @@ db::pool_params pool_params_for(const config& cfg) {
 }
 
 bank::settings bank_settings(const config& cfg, bank::auth_limiter& limiter,
-                             std::shared_ptr<bank::key_cache> keys_cache, const bank::currency_list& currencies,
+                             bank::key_cache& keys_cache, const bank::currency_list& currencies,
                              const util::host_allowlist& webhook_allow) {
   bank::settings s;
   s.webhook_allow = &webhook_allow;
   s.operator_keys = cfg.operator_keys;
   s.retries.max_attempts = cfg.max_retries;
   s.limiter = &limiter;
-  s.keys_cache = keys_cache;
+  s.keys_cache = &keys_cache;
   s.currencies = &currencies;
   s.max_open_accounts_per_user = cfg.max_accounts_per_user;
   s.engine.max_batch = cfg.max_batch;
@@ -85,7 +85,7 @@ struct shared_state {
   http::client_connections& clients;
   const api::api_reference& reference;
   bank::auth_limiter& limiter;
-  std::shared_ptr<bank::key_cache> keys_cache;
+  bank::key_cache& keys_cache;
   const bank::currency_list& currencies;
   const util::host_allowlist& webhook_allow;
 };
@@ -193,7 +193,7 @@ struct service::impl {
   std::atomic<std::size_t> open_connections{0};
   http::client_connections clients;
   bank::auth_limiter limiter;
-  std::shared_ptr<bank::key_cache> keys_cache = std::make_shared<bank::key_cache>();
+  bank::key_cache keys_cache;
   bank::currency_list currencies;
   util::host_allowlist webhook_allow;
   std::vector<std::unique_ptr<worker>> workers;

@@ -2,34 +2,33 @@
 
 namespace bankd::bank {
 
-std::optional<std::int64_t> key_cache::verified(const std::string& digest, clock::time_point now) {
-  std::lock_guard lock(mutex_);
-  const auto it = verified_.find(digest);
-  if (it == verified_.end()) return std::nullopt;
-  if (it->second.until > now) return it->second.user_id;
-  verified_.erase(it);
-  return std::nullopt;
+const key_cache::entry* key_cache::live(map& m, const std::string& digest, clock::time_point now) {
+  const auto it = m.find(digest);
+  if (it == m.end()) return nullptr;
+  if (it->second.until > now) return &it->second;
+  m.erase(it);
+  return nullptr;
 }
 
-bool key_cache::refused(const std::string& digest, clock::time_point now) {
+void key_cache::put(map& m, const std::string& digest, entry e) {
   std::lock_guard lock(mutex_);
-  const auto it = refused_.find(digest);
-  if (it == refused_.end()) return false;
-  if (it->second > now) return true;
-  refused_.erase(it);
-  return false;
+  if (m.size() >= max_entries_) m.clear();
+  m.insert_or_assign(digest, e);
+}
+
+key_cache::known key_cache::find(const std::string& digest, clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (const auto* e = live(verified_, digest, now)) return {true, e->user_id};
+  if (live(refused_, digest, now) != nullptr) return {true, std::nullopt};
+  return {};
 }
 
 void key_cache::remember_verified(const std::string& digest, std::int64_t user_id, clock::time_point until) {
-  std::lock_guard lock(mutex_);
-  if (verified_.size() >= max_entries_) verified_.clear();
-  verified_.insert_or_assign(digest, verified_key{user_id, until});
+  put(verified_, digest, {user_id, until});
 }
 
 void key_cache::remember_refused(const std::string& digest, clock::time_point until) {
-  std::lock_guard lock(mutex_);
-  if (refused_.size() >= max_entries_) refused_.clear();
-  refused_.insert_or_assign(digest, until);
+  put(refused_, digest, {0, until});
 }
 
 void key_cache::forget_key(const std::string& digest) {
@@ -39,7 +38,7 @@ void key_cache::forget_key(const std::string& digest) {
 
 void key_cache::forget_user(std::int64_t user_id) {
   std::lock_guard lock(mutex_);
-  std::erase_if(verified_, [&](const auto& entry) { return entry.second.user_id == user_id; });
+  std::erase_if(verified_, [&](const auto& kv) { return kv.second.user_id == user_id; });
 }
 
 }  // namespace bankd::bank

@@ -7,7 +7,8 @@
 // thread of this process at once. Other instances learn within the TTL.
 //
 // Thread-safe (one mutex, held for a hash lookup). At most `max_entries`
-// keys of each kind are kept; when full, that kind is cleared.
+// keys of each kind are kept; when full, that kind is cleared (so a flood of
+// unknown keys never pushes out the verified ones).
 
 #include <chrono>
 #include <cstddef>
@@ -23,12 +24,16 @@ class key_cache {
 public:
   using clock = std::chrono::steady_clock;
 
+  // What is remembered of a digest: unknown (look it up), a user, or nobody.
+  struct known {
+    bool remembered = false;
+    std::optional<std::int64_t> user_id;  // remembered and empty: matches nobody
+  };
+
   explicit key_cache(std::size_t max_entries = 100'000) : max_entries_(max_entries) {}
 
-  // The user whose key has this digest, if verified and not yet expired.
-  std::optional<std::int64_t> verified(const std::string& digest, clock::time_point now);
-  // True while the digest is remembered as matching nobody.
-  bool refused(const std::string& digest, clock::time_point now);
+  // Entries past their deadline are dropped and read as unknown.
+  known find(const std::string& digest, clock::time_point now);
 
   void remember_verified(const std::string& digest, std::int64_t user_id, clock::time_point until);
   void remember_refused(const std::string& digest, clock::time_point until);
@@ -37,15 +42,20 @@ public:
   void forget_user(std::int64_t user_id);
 
 private:
-  struct verified_key {
-    std::int64_t user_id;
+  struct entry {
+    std::int64_t user_id = 0;  // verified_ only
     clock::time_point until;
   };
+  using map = std::unordered_map<std::string, entry>;
+
+  // The live entry for `digest` in `m`, erasing an expired one.
+  static const entry* live(map& m, const std::string& digest, clock::time_point now);
+  void put(map& m, const std::string& digest, entry e);
 
   std::size_t max_entries_;
   std::mutex mutex_;
-  std::unordered_map<std::string, verified_key> verified_;
-  std::unordered_map<std::string, clock::time_point> refused_;
+  map verified_;
+  map refused_;
 };
 
 }  // namespace bankd::bank

@@ -76,8 +76,8 @@ net::awaitable<result<std::optional<identity>>> key_verifier::verify(call& c, st
 
   auto digest = api_key_digest(key);
   const auto now = clock::now();
-  if (const auto user_id = cache_->verified(digest, now)) co_return identity{*user_id, false};
-  if (cache_->refused(digest, now)) {
+  if (const auto known = cache_.find(digest, now); known.remembered) {
+    if (known.user_id) co_return identity{*known.user_id, false};
     if (limiter_ != nullptr) limiter_->failed(client);
     co_return std::optional<identity>{};
   }
@@ -91,11 +91,11 @@ net::awaitable<result<std::optional<identity>>> key_verifier::verify(call& c, st
   const auto owner = db::read_optional_row<key_owner>(found->results[0]);
   if (!owner) {
     if (limiter_ != nullptr) limiter_->failed(client);
-    cache_->remember_refused(digest, now + refusal_ttl);
+    cache_.remember_refused(digest, now + refusal_ttl);
     co_return std::optional<identity>{};
   }
   if (owner->stale) co_await touch(c, owner->id);
-  cache_->remember_verified(digest, owner->user_id, now + cache_ttl);
+  cache_.remember_verified(digest, owner->user_id, now + cache_ttl);
   co_return identity{owner->user_id, false};
 }
 

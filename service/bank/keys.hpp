@@ -29,7 +29,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <memory>
 #include <vector>
 
 namespace bankd::bank {
@@ -44,12 +43,9 @@ public:
   static constexpr std::chrono::seconds cache_ttl{1};
   static constexpr std::chrono::seconds refusal_ttl{2};
 
-  // `limiter` may be null (no rate limit); `cache` may be null (this
-  // verifier keeps its own). Both are shared by all threads.
-  key_verifier(store& db, std::vector<std::string> operator_keys, auth_limiter* limiter,
-               std::shared_ptr<key_cache> cache = nullptr)
-      : db_(db), operator_keys_(std::move(operator_keys)), limiter_(limiter),
-        cache_(cache ? std::move(cache) : std::make_shared<key_cache>()) {}
+  // `limiter` may be null (no rate limit). Both are shared by all threads.
+  key_verifier(store& db, std::vector<std::string> operator_keys, auth_limiter* limiter, key_cache& cache)
+      : db_(db), operator_keys_(std::move(operator_keys)), limiter_(limiter), cache_(cache) {}
 
   // The identity holding `key`, or nullopt when no one does; an error when
   // the database could not tell, or rate_limited when `client` (its address)
@@ -57,8 +53,8 @@ public:
   boost::asio::awaitable<result<std::optional<identity>>> verify(call& c, std::string_view key,
                                                                  std::string_view client);
   // Drops a user's keys, or one key by digest, from the shared cache.
-  void forget(std::int64_t user_id) { cache_->forget_user(user_id); }
-  void forget_key(const std::string& digest) { cache_->forget_key(digest); }
+  void forget(std::int64_t user_id) { cache_.forget_user(user_id); }
+  void forget_key(const std::string& digest) { cache_.forget_key(digest); }
 
 private:
   boost::asio::awaitable<void> touch(call& c, std::int64_t key_id);
@@ -66,7 +62,7 @@ private:
   store& db_;
   std::vector<std::string> operator_keys_;
   auth_limiter* limiter_;
-  std::shared_ptr<key_cache> cache_;
+  key_cache& cache_;
 };
 
 struct api_key {

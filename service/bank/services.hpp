@@ -16,7 +16,6 @@
 #include "bank/users.hpp"
 #include "bank/webhooks.hpp"
 
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,7 +26,7 @@ struct settings {
   db::retry_policy retries;
   // Shared by all threads, owned by app/; may be null (no limit, any currency).
   auth_limiter* limiter = nullptr;
-  std::shared_ptr<key_cache> keys_cache;  // null: each thread's verifier keeps its own
+  key_cache* keys_cache = nullptr;  // shared by all threads, owned by app/; required
   const currency_list* currencies = nullptr;
   const util::host_allowlist* webhook_allow = nullptr;  // null: no webhook can be registered
   std::size_t max_open_accounts_per_user = 100;
@@ -38,7 +37,7 @@ struct services {
   services(db::connection_pool& pool, const settings& cfg, db::transaction_observer* observer,
            engine_observer* engine_stats = nullptr)
       : db(pool, cfg.retries, observer), engine(db, cfg.engine, engine_stats),
-        keys(db, cfg.operator_keys, cfg.limiter, cfg.keys_cache), api_keys(db, keys), users(db, keys),
+        keys(db, cfg.operator_keys, cfg.limiter, *cfg.keys_cache), api_keys(db, keys), users(db, keys),
         accounts(db, {cfg.currencies, cfg.max_open_accounts_per_user}), transfers(db, engine), history(db),
         events(db), webhooks(db, cfg.webhook_allow), audit(db), currencies(cfg.currencies) {}
 
