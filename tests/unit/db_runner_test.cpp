@@ -179,15 +179,17 @@ TEST_CASE("runner: a body that gives up mid-transaction is rolled back, one that
 TEST_CASE("runner: no retry starts after the run's deadline") {
   net::io_context ioc;
   fake_pool pool;
-  pool.conn.script.assign(10, db::errc::serialization_failure);
+  // Pauses are random in [0, 50 ms]: with room for 1,000 attempts, only the
+  // 120 ms deadline can end the run (9 attempts could all fit by chance).
+  pool.conn.script.assign(1000, db::errc::serialization_failure);
   recorder seen;
-  auto o = options(seen, 10);
+  auto o = options(seen, 1000);
   o.policy.backoff_base = 50ms;
   o.policy.backoff_cap = 50ms;
   o.deadline = db::clock::now() + 120ms;
   auto outcome = run(ioc, db::run_in_transaction(pool, o, commit_one));
   REQUIRE_FALSE(outcome.value);
-  CHECK(outcome.attempts < 10);
+  CHECK(outcome.attempts < 1000);
   CHECK(seen.reports.at(0).end == db::run_end::retries_exhausted);
 }
 
