@@ -71,6 +71,7 @@ database_url=postgresql://$PG_SUPERUSER@127.0.0.1:$pg_port/$database
 
 datadir=
 bankd_pid=
+loadtest_pid=  # a bank-loadtest in the background, which Ctrl-C does not reach
 declare -A tps p99 p50 note cpu_us
 
 msg() { printf 'bench: %s\n' "$*" >&2; }
@@ -81,6 +82,7 @@ cleanup() {
   local status=$?
   set +e
   trap '' INT TERM HUP PIPE
+  [[ -n $loadtest_pid ]] && kill -TERM "$loadtest_pid" 2>/dev/null && wait "$loadtest_pid" 2>/dev/null
   if [[ -n $bankd_pid ]] && kill -0 "$bankd_pid" 2>/dev/null; then
     kill -TERM "$bankd_pid"
     wait "$bankd_pid" 2>/dev/null
@@ -185,6 +187,14 @@ cpu_per_transfer() {  # cpu_per_transfer NAME TICKS_BEFORE TRANSFERS: µs of ban
   cpu_us[$1]=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$3" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }')
 }
 
+# bankd's ticks once bank-loadtest (PID) has set up its accounts and starts
+# the load, so that the CPU per transfer leaves out creating and funding
+# them (thousands of requests that are not transfers).
+ticks_at_load_start() {  # ticks_at_load_start PID PROGRESS_FILE
+  while kill -0 "$1" 2>/dev/null && ! grep -q 'load started' "$2"; do sleep 0.02; done
+  bankd_ticks
+}
+
 event_trigger() {  # event_trigger ENABLE|DISABLE
   "$PG_BINDIR/psql" -qX -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U "$PG_SUPERUSER" -d "$database" \
     -c "ALTER TABLE transfers $1 TRIGGER transfers_events" || die "could not $1 the event trigger"
@@ -219,13 +229,17 @@ run_loadtest() {  # run_loadtest NAME [bank-loadtest options...]
   shift
   wanted "$name" || return 0
   msg "bank-loadtest $name: $*"
-  ticks=$(bankd_ticks)
   rm -f -- "$work/$name.json"  # a failed run must not be reported with an earlier run's figures
+  : >"$work/$name.progress"
   BANKD_OPERATOR_KEY=$operator_key "$bin/bank-loadtest" --url "http://127.0.0.1:$http_port" \
     --database-url "$database_url" --accounts "$accounts" --deposit "$deposit" --amount-max "$amount_max" \
     --duration "${seconds}s" --audit-interval "$audit_interval" --json "$work/$name.json" --plot "$work/$name.png" \
     --progress plain \
-    "$@" >"$work/$name.txt" 2>"$work/$name.progress" || status=$?
+    "$@" >"$work/$name.txt" 2>"$work/$name.progress" &
+  loadtest_pid=$!
+  ticks=$(ticks_at_load_start "$loadtest_pid" "$work/$name.progress")
+  wait "$loadtest_pid" || status=$?
+  loadtest_pid=
   [[ -f $work/$name.json ]] || { cat "$work/$name.progress" >&2; die "bank-loadtest $name did not finish"; }
   tps[$name]=$(json_number "$work/$name.json" throughput)
   p99[$name]=$(json_number "$work/$name.json" p99)
