@@ -230,6 +230,9 @@ run_loadtest() {  # run_loadtest NAME [bank-loadtest options...]
   wanted "$name" || return 0
   msg "bank-loadtest $name: $*"
   rm -f -- "$work/$name.json"  # a failed run must not be reported with an earlier run's figures
+  # Emptied here, not only by the redirect below: the background child may
+  # truncate it after ticks_at_load_start has already read an earlier run's
+  # "load started".
   : >"$work/$name.progress"
   BANKD_OPERATOR_KEY=$operator_key "$bin/bank-loadtest" --url "http://127.0.0.1:$http_port" \
     --database-url "$database_url" --accounts "$accounts" --deposit "$deposit" --amount-max "$amount_max" \
